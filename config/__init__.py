@@ -1,0 +1,7 @@
+"""Decorum project configuration: settings, URLs, ASGI routing, the Celery app and the one NinjaAPI."""
+
+from __future__ import annotations
+
+from config.celery import app as celery_app
+
+__all__ = ["celery_app"]
