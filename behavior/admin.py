@@ -1,0 +1,144 @@
+"""Django admin for the behavior model (the studio is the main editor; this is for inspection and repair)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from behavior.models import (
+    BehaviorVersion,
+    CannedResponse,
+    ContextVariable,
+    ContextVariableValue,
+    GlossaryTerm,
+    Guideline,
+    Journey,
+    JourneyState,
+    JourneyTransition,
+    Relationship,
+    Tag,
+)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name",)
+    search_fields = ("name",)
+
+
+@admin.register(Guideline)
+class GuidelineAdmin(admin.ModelAdmin):
+    list_display = ("key", "agent", "title", "criticality", "priority", "enabled", "updated_at")
+    list_filter = ("agent", "criticality", "enabled", "track", "continuous", "tags")
+    search_fields = ("key", "title", "condition", "action")
+    filter_horizontal = ("tags", "tools")
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(Relationship)
+class RelationshipAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "agent", "kind", "source_type", "target_type")
+    list_filter = ("agent", "kind", "source_type", "target_type")
+    raw_id_fields = (
+        "source_guideline",
+        "source_journey",
+        "source_tool",
+        "target_guideline",
+        "target_journey",
+        "target_tool",
+    )
+
+
+class JourneyStateInline(admin.TabularInline):
+    model = JourneyState
+    extra = 0
+    fields = ("position", "key", "kind", "action", "tool", "initial")
+
+
+class JourneyTransitionInline(admin.TabularInline):
+    model = JourneyTransition
+    extra = 0
+    fields = ("source", "target", "condition")
+
+
+@admin.register(Journey)
+class JourneyAdmin(admin.ModelAdmin):
+    list_display = ("key", "agent", "title", "updated_at")
+    list_filter = ("agent",)
+    search_fields = ("key", "title", "description")
+    filter_horizontal = ("triggers", "tags")
+    inlines = [JourneyStateInline, JourneyTransitionInline]
+
+
+@admin.register(GlossaryTerm)
+class GlossaryTermAdmin(admin.ModelAdmin):
+    list_display = ("name", "agent")
+    list_filter = ("agent",)
+    search_fields = ("name", "description")
+    filter_horizontal = ("tags",)
+
+
+class ContextVariableValueInline(admin.TabularInline):
+    model = ContextVariableValue
+    extra = 0
+    fields = ("scope", "tag", "customer", "value", "updated_at")
+    readonly_fields = ("updated_at",)
+    raw_id_fields = ("customer",)
+
+
+@admin.register(ContextVariable)
+class ContextVariableAdmin(admin.ModelAdmin):
+    list_display = ("name", "agent", "tool", "freshness_seconds")
+    list_filter = ("agent",)
+    search_fields = ("name", "description")
+    filter_horizontal = ("tags",)
+    inlines = [ContextVariableValueInline]
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ("key", "agent", "template")
+    list_filter = ("agent", "tags")
+    search_fields = ("key", "template")
+    filter_horizontal = ("tags", "guidelines", "journey_states")
+
+
+@admin.register(BehaviorVersion)
+class BehaviorVersionAdmin(admin.ModelAdmin):
+    """Versions are immutable: read-only here, created only by publishing."""
+
+    list_display = ("agent", "number", "author", "note", "created_at")
+    list_filter = ("agent",)
+    search_fields = ("note",)
+    readonly_fields = ("agent", "number", "document", "author", "note", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: BehaviorVersion | None = None) -> bool:
+        return False
+
+
+@admin.register(JourneyState)
+class JourneyStateAdmin(admin.ModelAdmin):
+    list_display = ("key", "journey", "kind", "initial", "tool", "position")
+    list_filter = ("kind", "initial", "journey__agent")
+    search_fields = ("key", "action", "journey__key")
+    filter_horizontal = ("tools",)
+
+
+@admin.register(JourneyTransition)
+class JourneyTransitionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "journey", "condition")
+    list_filter = ("journey__agent",)
+    search_fields = ("journey__key", "source__key", "target__key", "condition")
+    list_select_related = ("source", "target", "journey")
+
+
+@admin.register(ContextVariableValue)
+class ContextVariableValueAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "variable", "scope", "updated_at")
+    list_filter = ("scope", "variable__agent")
+    search_fields = ("variable__name", "tag__name", "customer__name", "customer__external_id")
+    raw_id_fields = ("customer",)
+    list_select_related = ("variable", "tag")

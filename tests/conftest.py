@@ -1,0 +1,64 @@
+"""The shared small world: one user per role plus an outsider, two agents, a customer and a session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agents.models import Agent
+from sessions.models import Customer, Session
+from tests.factories import make_agent, make_customer, make_session, make_user
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2 costs ~100 ms per user; tests do not need the work factor."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def admin_user(db: None) -> Any:
+    """A superuser in the admin group (may use the Django admin)."""
+    return make_user("admin", "admin", superuser=True)
+
+
+@pytest.fixture
+def editor_user(db: None) -> Any:
+    return make_user("editor", "editor")
+
+
+@pytest.fixture
+def tester_user(db: None) -> Any:
+    return make_user("tester", "tester")
+
+
+@pytest.fixture
+def operator_user(db: None) -> Any:
+    return make_user("operator", "operator")
+
+
+@pytest.fixture
+def outsider_user(db: None) -> Any:
+    """Logged in, but holds no role."""
+    return make_user("outsider")
+
+
+@pytest.fixture
+def agent(db: None) -> Agent:
+    return make_agent("Skyway Support")
+
+
+@pytest.fixture
+def other_agent(db: None) -> Agent:
+    return make_agent("Other Agent")
+
+
+@pytest.fixture
+def customer(db: None) -> Customer:
+    return make_customer("Ada Lovelace", external_id="cust-ada")
+
+
+@pytest.fixture
+def session(agent: Agent, customer: Customer) -> Session:
+    return make_session(agent, customer)
