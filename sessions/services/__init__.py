@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from sessions.services.core import customer_create, event_append, session_create
+from sessions.services.core import EVENT_DATA_MAX_BYTES, customer_create, event_append, session_create
 
-__all__ = ["customer_create", "event_append", "session_create"]
+__all__ = ["EVENT_DATA_MAX_BYTES", "customer_create", "event_append", "session_create"]
