@@ -1,0 +1,1 @@
+"""Test support shared by several test areas: the fake OpenAI-compatible server and its helpers."""
