@@ -1,0 +1,1 @@
+"""Prompt builders: named sections with token estimates, one module per stage."""
