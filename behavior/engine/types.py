@@ -364,7 +364,7 @@ class EngineConfig:
     """Knobs with defaults that hold DESIGN.md §6; see docs in each stage module."""
 
     all_candidates_threshold: int = 30  # at most this many in-scope guidelines: all are candidates
-    top_k: int = 20  # otherwise: top-K by similarity ...
+    top_k: int = 30  # otherwise: top-K by similarity (MiniLM recall at 1,000 guidelines needs >= ~25)
     always_included_cap: int = 12  # ... plus at most this many always-included ones
     matching_batch_size: int = 16
     single_pass_max_candidates: int = 12
