@@ -1,4 +1,5 @@
-"""Agent-level state changes: API keys (created once, stored hashed, revocable)."""
+"""Agent-level state changes: API keys (created once, stored hashed, revocable); agents, tool services and
+tools with their typed parameters."""
 
 from __future__ import annotations
 
@@ -6,15 +7,29 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
-from agents.models import ApiKey, ApiKeyRole
+from agents.models import Agent, ApiKey, ApiKeyRole, Tool, ToolParameter, ToolService, default_llm_model
+from behavior.services.rows import (
+    conflict_on_integrity_error,
+    fields_apply,
+    invalid,
+    row_clean,
+    row_referenced,
+    tags_resolve,
+    unique_or_conflict,
+)
+from config.errors import Conflict
 
 API_KEY_PATTERN = re.compile(r"^dec_([0-9a-f]{8})_([A-Za-z0-9_-]{20,100})\Z")
 API_KEY_MAX_LENGTH = 120
+API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def api_key_hash(raw: str) -> str:
@@ -59,8 +74,10 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
     if key.revoked_at is not None:
         return None
     now = timezone.now()
-    ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    key.last_used_at = now
+    # One write per key per minute at most: a busy client must not turn every read into a write.
+    if key.last_used_at is None or now - key.last_used_at >= API_KEY_LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
     return key
 
 
@@ -70,3 +87,157 @@ def api_key_revoke(key: ApiKey) -> ApiKey:
         key.revoked_at = timezone.now()
         ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=key.revoked_at)
     return key
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Agents, tool services and tools (the REST API's CRUD). `data` holds plain values and ids, as the API's
+# input schemas produce them; every write validates the whole row and maps duplicates to Conflict (409).
+
+AGENT_FIELDS = (
+    "name",
+    "description",
+    "model",
+    "temperature",
+    "llm_profile",
+    "composition_mode",
+    "no_match_reply",
+    "max_preparation_iterations",
+    "moderation",
+    "preamble",
+)
+TOOL_SERVICE_FIELDS = ("name", "url", "timeout_seconds")
+TOOL_FIELDS = ("name", "description", "implementation", "consequential", "timeout_seconds")
+TOOL_PARAMETER_FIELDS = ("name", "type", "description", "required", "enum", "items")
+
+
+@transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
+def _agent_write(agent: Agent, data: Mapping[str, Any]) -> Agent:
+    fields_apply(agent, data, AGENT_FIELDS)
+    if "model" in data and data["model"] is None:
+        agent.model = default_llm_model()
+    if "name" in data:
+        unique_or_conflict(Agent.objects.all(), field="name", value=agent.name, what="An agent", exclude=agent.pk)
+    tags = tags_resolve(data["tags"]) if data.get("tags") is not None else None
+    row_clean(agent)
+    with conflict_on_integrity_error(f"An agent named {agent.name!r} already exists."):
+        agent.save()
+        if tags is not None:
+            agent.tags.set(tags)
+    return agent
+
+
+def agent_create(*, data: Mapping[str, Any]) -> Agent:
+    """Create an agent from AGENT_FIELDS and `tags` (names)."""
+    return _agent_write(Agent(), data)
+
+
+def agent_update(agent: Agent, *, data: Mapping[str, Any]) -> Agent:
+    """Change the given fields of an agent (`tags`, when present, replaces the agent's tags)."""
+    return _agent_write(agent, data)
+
+
+def agent_delete(agent: Agent) -> None:
+    """Delete an agent with its whole behavior model, versions and sessions."""
+    try:
+        with transaction.atomic():
+            agent.delete()
+    except (ProtectedError, RestrictedError) as error:
+        raise Conflict(f"Agent {agent.name!r} cannot be deleted: {error.args[0]}") from None
+
+
+@transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
+def _tool_service_write(service: ToolService, data: Mapping[str, Any]) -> ToolService:
+    fields_apply(service, data, TOOL_SERVICE_FIELDS)
+    unique_or_conflict(
+        ToolService.objects.filter(agent_id=service.agent_id),
+        field="name",
+        value=service.name,
+        what="A tool service of this agent",
+        exclude=service.pk,
+    )
+    row_clean(service)
+    with conflict_on_integrity_error(f"This agent already has a tool service named {service.name!r}."):
+        service.save()
+    return service
+
+
+def tool_service_create(*, agent: Agent, data: Mapping[str, Any]) -> ToolService:
+    return _tool_service_write(ToolService(agent=agent), data)
+
+
+def tool_service_update(service: ToolService, *, data: Mapping[str, Any]) -> ToolService:
+    return _tool_service_write(service, data)
+
+
+def tool_service_delete(service: ToolService) -> None:
+    """Delete a tool service; refused (409) while remote tools still call it."""
+    users = list(service.tools.values_list("name", flat=True))
+    if users:
+        raise Conflict(
+            f"Tool service {service.name!r} is used by the tools {', '.join(users)}; delete or change them first.",
+            details=[{"path": "tools", "message": ", ".join(users)}],
+        )
+    service.delete()
+
+
+def _tool_parameters(tool: Tool, parameters: Sequence[Mapping[str, Any]]) -> list[ToolParameter]:
+    rows = []
+    seen: set[str] = set()
+    for position, values in enumerate(parameters):
+        name = values.get("name")
+        if name in seen:
+            raise invalid(f"parameters[{position}].name", f"parameter {name!r} is listed twice")
+        seen.add(str(name))
+        row = ToolParameter(tool=tool, position=position)
+        fields_apply(row, dict(values), TOOL_PARAMETER_FIELDS)
+        row_clean(row, prefix=f"parameters[{position}].", exclude=["tool"])
+        rows.append(row)
+    return rows
+
+
+@transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
+def _tool_write(tool: Tool, data: Mapping[str, Any]) -> Tool:
+    fields_apply(tool, data, TOOL_FIELDS)
+    if "service" in data:
+        services = ToolService.objects.filter(agent_id=tool.agent_id)
+        tool.service = row_referenced(services, data["service"], path="service", what="tool service")
+    unique_or_conflict(
+        Tool.objects.filter(agent_id=tool.agent_id),
+        field="name",
+        value=tool.name,
+        what="A tool of this agent",
+        exclude=tool.pk,
+    )
+    row_clean(tool)
+    parameters = _tool_parameters(tool, data["parameters"]) if data.get("parameters") is not None else None
+    with conflict_on_integrity_error(f"This agent already has a tool named {tool.name!r}."):
+        tool.save()
+        if parameters is not None:
+            tool.parameters.all().delete()
+            for row in parameters:
+                row.tool = tool
+            ToolParameter.objects.bulk_create(parameters)
+    return tool
+
+
+def tool_create(*, agent: Agent, data: Mapping[str, Any]) -> Tool:
+    """Create a tool from TOOL_FIELDS, `service` (id) and `parameters` (list of TOOL_PARAMETER_FIELDS)."""
+    return _tool_write(Tool(agent=agent), data)
+
+
+def tool_update(tool: Tool, *, data: Mapping[str, Any]) -> Tool:
+    """Change the given fields of a tool; `parameters`, when present, replaces the whole parameter list."""
+    return _tool_write(tool, data)
+
+
+def tool_delete(tool: Tool) -> None:
+    """Delete a tool; refused (409) while a journey tool state or a context variable depends on it."""
+    states = [str(state) for state in tool.journey_tool_states.select_related("journey")]
+    variables = list(tool.context_variables.values_list("name", flat=True))
+    if states or variables:
+        users = [*(f"journey state {state}" for state in states), *(f"context variable {name}" for name in variables)]
+        raise Conflict(
+            f"Tool {tool.name!r} is used by {', '.join(users)}; change them first.",
+            details=[{"path": "", "message": user} for user in users],
+        )
+    tool.delete()

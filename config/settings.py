@@ -121,6 +121,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("TURN_TIME_LIMIT_SECONDS", 300, minimum=10)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
+# A running turn whose claim is older than this is presumed dead (worker lost): it may be re-claimed or
+# failed by `sweep_turns`. Longer than the task time limit, shorter than the broker's redelivery timeout.
+TURN_STALE_SECONDS = env_int("TURN_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=15)
+TURN_MAX_ATTEMPTS = env_int("TURN_MAX_ATTEMPTS", 2, minimum=1, maximum=10)
+TURN_THREADS = env_int("TURN_THREADS", 4, minimum=1, maximum=64)  # in-process turn threads (TURNS_IN_PROCESS)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -153,6 +158,8 @@ DEFAULT_LLM_MODEL = env_str("DEFAULT_LLM_MODEL", "gpt-4o-mini")
 EMBEDDER = env_str("EMBEDDER", "local")  # local (MiniLM on onnxruntime) | openai | hashing
 if EMBEDDER not in {"local", "openai", "hashing"}:
     raise ConfigurationError(f"EMBEDDER={EMBEDDER!r} must be one of local, openai, hashing")
+# Modules whose @tool functions are the Python tools agents may call (comma-separated in the env).
+DECORUM_TOOL_MODULES = env_list("DECORUM_TOOL_MODULES", ["behavior.demo.tools"])
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)

@@ -1,0 +1,79 @@
+"""Guidelines and observations of an agent's draft."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+
+from behavior.api.common import Id, agent_get
+from behavior.models import Guideline
+from behavior.schemas import GuidelineFilter, GuidelineIn, GuidelineOut, GuidelinePatch
+from behavior.services.guidelines import guideline_create, guideline_delete, guideline_update
+from behavior.services.rows import row_get
+from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role
+from config.api_schemas import Page, page_of, responses
+
+router = Router(tags=["guidelines"])
+
+
+def guidelines_queryset() -> QuerySet[Guideline]:
+    return Guideline.objects.prefetch_related("tags", "tools").order_by("agent_id", "key", "id")
+
+
+def guideline_get(guideline_id: int) -> Guideline:
+    return row_get(guidelines_queryset(), guideline_id, what="guideline")
+
+
+@router.get("/guidelines", response=responses({200: Page[GuidelineOut]}))
+def guidelines_list(request: HttpRequest, filters: Query[GuidelineFilter]) -> Any:
+    """Guidelines, filterable by agent, tag, enabled, observation and text (key, title, condition, action)."""
+    api_require_role(request, BEHAVIOR_READ)
+    guidelines = guidelines_queryset()
+    if filters.agent:
+        guidelines = guidelines.filter(agent_id=filters.agent)
+    if filters.tag:
+        guidelines = guidelines.filter(tags__name=filters.tag)
+    if filters.enabled is not None:
+        guidelines = guidelines.filter(enabled=filters.enabled)
+    if filters.observation is not None:
+        observations = Q(action__isnull=True) | Q(action="")
+        guidelines = guidelines.filter(observations) if filters.observation else guidelines.exclude(observations)
+    if filters.q:
+        guidelines = guidelines.filter(
+            Q(key__icontains=filters.q)
+            | Q(title__icontains=filters.q)
+            | Q(condition__icontains=filters.q)
+            | Q(action__icontains=filters.q)
+        )
+    return page_of(guidelines, filters)
+
+
+@router.post("/guidelines", response=responses({201: GuidelineOut}))
+def guidelines_create(request: HttpRequest, payload: GuidelineIn) -> Any:
+    """Create a guideline ("when condition, then action"); without an action it is an observation."""
+    api_require_role(request, BEHAVIOR_WRITE)
+    guideline = guideline_create(agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}))
+    return Status(201, guideline_get(guideline.pk))
+
+
+@router.get("/guidelines/{int:guideline_id}", response=responses({200: GuidelineOut}))
+def guidelines_get(request: HttpRequest, guideline_id: Id) -> Any:
+    api_require_role(request, BEHAVIOR_READ)
+    return guideline_get(guideline_id)
+
+
+@router.patch("/guidelines/{int:guideline_id}", response=responses({200: GuidelineOut}))
+def guidelines_update(request: HttpRequest, guideline_id: Id, payload: GuidelinePatch) -> Any:  # type: ignore[valid-type]
+    api_require_role(request, BEHAVIOR_WRITE)
+    guideline = guideline_update(guideline_get(guideline_id), data=payload.changes())  # type: ignore[attr-defined]
+    return guideline_get(guideline.pk)
+
+
+@router.delete("/guidelines/{int:guideline_id}", response=responses({204: None}))
+def guidelines_delete(request: HttpRequest, guideline_id: Id) -> Any:
+    api_require_role(request, BEHAVIOR_WRITE)
+    guideline_delete(guideline_get(guideline_id))
+    return Status(204, None)

@@ -1,0 +1,74 @@
+"""Guidelines ("when CONDITION, then ACTION"; observations without an action) of an agent's draft."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from agents.models import Agent, Tool
+from behavior.models import Guideline
+from behavior.services.rows import (
+    conflict_on_integrity_error,
+    fields_apply,
+    row_clean,
+    rows_referenced,
+    tags_resolve,
+    unique_or_conflict,
+)
+
+GUIDELINE_FIELDS = (
+    "key",
+    "title",
+    "condition",
+    "action",
+    "description",
+    "criticality",
+    "priority",
+    "enabled",
+    "track",
+    "continuous",
+    "labels",
+    "metadata",
+)
+
+
+@transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
+def _guideline_write(guideline: Guideline, data: Mapping[str, Any]) -> Guideline:
+    fields_apply(guideline, data, GUIDELINE_FIELDS)
+    unique_or_conflict(
+        Guideline.objects.filter(agent_id=guideline.agent_id),
+        field="key",
+        value=guideline.key,
+        what="A guideline of this agent",
+        exclude=guideline.pk,
+    )
+    tags = tags_resolve(data["tags"]) if data.get("tags") is not None else None
+    tools = None
+    if data.get("tools") is not None:
+        own_tools = Tool.objects.filter(agent_id=guideline.agent_id)
+        tools = rows_referenced(own_tools, data["tools"], path="tools", what="tool of this agent")
+    row_clean(guideline)
+    with conflict_on_integrity_error(f"This agent already has a guideline with key {guideline.key!r}."):
+        guideline.save()
+        if tags is not None:
+            guideline.tags.set(tags)
+        if tools is not None:
+            guideline.tools.set(tools)
+    return guideline
+
+
+def guideline_create(*, agent: Agent, data: Mapping[str, Any]) -> Guideline:
+    """Create a guideline from GUIDELINE_FIELDS, `tags` (names) and `tools` (ids of the agent's tools)."""
+    return _guideline_write(Guideline(agent=agent), data)
+
+
+def guideline_update(guideline: Guideline, *, data: Mapping[str, Any]) -> Guideline:
+    """Change the given fields; `tags` and `tools`, when present, replace the current lists."""
+    return _guideline_write(guideline, data)
+
+
+def guideline_delete(guideline: Guideline) -> None:
+    """Delete a guideline with its relationships (journeys and canned responses just lose the link)."""
+    guideline.delete()

@@ -1,0 +1,191 @@
+"""Journeys: multi-step procedures as graphs of states and transitions, and their validation report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from agents.models import Agent, Tool
+from behavior.models import Guideline, Journey, JourneyState, JourneyTransition, StateKind
+from behavior.services.rows import (
+    conflict_on_integrity_error,
+    fields_apply,
+    invalid,
+    row_clean,
+    row_referenced,
+    rows_referenced,
+    tags_resolve,
+    unique_or_conflict,
+)
+from behavior.validation import journey_validate
+from config.errors import Conflict
+
+JOURNEY_FIELDS = ("key", "title", "description", "conditions")
+STATE_FIELDS = ("key", "kind", "action", "initial", "position")
+
+
+@transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
+def _journey_write(journey: Journey, data: Mapping[str, Any]) -> Journey:
+    fields_apply(journey, data, JOURNEY_FIELDS)
+    unique_or_conflict(
+        Journey.objects.filter(agent_id=journey.agent_id),
+        field="key",
+        value=journey.key,
+        what="A journey of this agent",
+        exclude=journey.pk,
+    )
+    tags = tags_resolve(data["tags"]) if data.get("tags") is not None else None
+    triggers = None
+    if data.get("triggers") is not None:
+        guidelines = Guideline.objects.filter(agent_id=journey.agent_id)
+        triggers = rows_referenced(guidelines, data["triggers"], path="triggers", what="guideline of this agent")
+    row_clean(journey)
+    with conflict_on_integrity_error(f"This agent already has a journey with key {journey.key!r}."):
+        journey.save()
+        if tags is not None:
+            journey.tags.set(tags)
+        if triggers is not None:
+            journey.triggers.set(triggers)
+    return journey
+
+
+def journey_create(*, agent: Agent, data: Mapping[str, Any]) -> Journey:
+    """Create a journey from JOURNEY_FIELDS, `tags` (names) and `triggers` (ids of the agent's guidelines).
+    States and transitions are added with journey_state_create and journey_transition_create."""
+    return _journey_write(Journey(agent=agent), data)
+
+
+def journey_update(journey: Journey, *, data: Mapping[str, Any]) -> Journey:
+    return _journey_write(journey, data)
+
+
+def journey_delete(journey: Journey) -> None:
+    """Delete a journey with its states, transitions and relationships."""
+    journey.delete()
+
+
+def _state_rules(state: JourneyState) -> None:
+    """The document's rules for one state, checked now so that a draft built through the API publishes."""
+    if state.kind == StateKind.CHAT and not (state.action or "").strip():
+        raise invalid("action", "a chat state needs an action")
+    if state.kind == StateKind.END and state.initial:
+        raise invalid("initial", "an end state cannot be the initial state")
+    if state.kind == StateKind.END and state.pk and state.outgoing_transitions.exists():
+        raise invalid("kind", "an end state cannot have outgoing transitions; delete them first")
+
+
+@transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
+def _state_write(state: JourneyState, data: Mapping[str, Any]) -> JourneyState:
+    fields_apply(state, data, STATE_FIELDS)
+    if state.action is None:
+        state.action = ""
+    journey = state.journey
+    if state.position is None:  # appended after the journey's last state
+        last = journey.states.exclude(pk=state.pk).aggregate(last=Max("position"))["last"]
+        state.position = 0 if last is None else last + 1
+    own_tools = Tool.objects.filter(agent_id=journey.agent_id)
+    if "tool" in data:
+        state.tool = row_referenced(own_tools, data["tool"], path="tool", what="tool of this agent")
+    tools = (
+        rows_referenced(own_tools, data["tools"], path="tools", what="tool of this agent")
+        if data.get("tools") is not None
+        else None
+    )
+    unique_or_conflict(
+        journey.states.all(), field="key", value=state.key, what=f"A state of journey {journey.key!r}", exclude=state.pk
+    )
+    _state_rules(state)
+    row_clean(state)
+    with conflict_on_integrity_error(f"Journey {journey.key!r} already has a state {state.key!r}."):
+        if state.initial:
+            # One initial state per journey: making this one initial demotes the previous one.
+            journey.states.exclude(pk=state.pk).filter(initial=True).update(initial=False)
+        state.save()
+        if tools is not None:
+            state.tools.set(tools)
+    return state
+
+
+def journey_state_create(journey: Journey, *, data: Mapping[str, Any]) -> JourneyState:
+    """Add a state (`key`, `kind`, `action`, `tool` id, `initial`, `tools` ids, `position`, appended when
+    absent). Marking it initial demotes the journey's current initial state."""
+    return _state_write(JourneyState(journey=journey, position=None), data)  # type: ignore[misc]
+
+
+def journey_state_update(state: JourneyState, *, data: Mapping[str, Any]) -> JourneyState:
+    return _state_write(state, data)
+
+
+def journey_state_delete(state: JourneyState) -> None:
+    """Delete a state with its transitions."""
+    state.delete()
+
+
+@transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
+def _transition_write(transition: JourneyTransition, data: Mapping[str, Any]) -> JourneyTransition:
+    journey = transition.journey
+    states = journey.states.all()
+    for side in ("source", "target"):
+        if side in data:
+            state = row_referenced(states, data[side], path=side, what=f"state of journey {journey.key!r}")
+            setattr(transition, side, state)
+    if "condition" in data:
+        condition = data["condition"]
+        transition.condition = condition if condition is None or condition.strip() else None
+    if transition.source.kind == StateKind.END:
+        raise invalid("source", f"end state {transition.source.key!r} cannot have outgoing transitions")
+    condition_text = (transition.condition or "").strip()
+    for other in journey.transitions.filter(source=transition.source, target=transition.target).exclude(
+        pk=transition.pk
+    ):
+        if (other.condition or "").strip() == condition_text:
+            raise Conflict(
+                f"Journey {journey.key!r} already has this transition {transition} (id {other.pk}).",
+                details=[{"path": "", "message": f"duplicate of transition {other.pk}"}],
+            )
+    row_clean(transition)
+    with transaction.atomic():
+        transition.save()
+    return transition
+
+
+def journey_transition_create(journey: Journey, *, data: Mapping[str, Any]) -> JourneyTransition:
+    """Add a transition between two states of the journey (`source`, `target` state ids, `condition` or null)."""
+    return _transition_write(JourneyTransition(journey=journey), data)
+
+
+def journey_transition_update(transition: JourneyTransition, *, data: Mapping[str, Any]) -> JourneyTransition:
+    return _transition_write(transition, data)
+
+
+def journey_transition_delete(transition: JourneyTransition) -> None:
+    transition.delete()
+
+
+def journey_report(journey: Journey) -> dict[str, Any]:
+    """The journey's validation report: errors (block publishing), warnings, and unreachable state keys."""
+    report = journey_validate(journey)
+    states = list(journey.states.values_list("pk", "key", "initial"))
+    following: dict[int, list[int]] = {}
+    for source_id, target_id in journey.transitions.values_list("source_id", "target_id"):
+        following.setdefault(source_id, []).append(target_id)
+    initial = [pk for pk, _key, is_initial in states if is_initial]
+    unreachable: list[str] = []
+    if len(initial) == 1:
+        reached = set(initial)
+        frontier = list(initial)
+        while frontier:
+            for target_id in following.get(frontier.pop(), []):
+                if target_id not in reached:
+                    reached.add(target_id)
+                    frontier.append(target_id)
+        unreachable = [key for pk, key, _initial in states if pk not in reached]
+    return {
+        "ok": report.ok,
+        "errors": list(report.errors),
+        "warnings": list(report.warnings),
+        "unreachable_states": unreachable,
+    }

@@ -1,0 +1,52 @@
+"""API authentication (`Authorization: Bearer <api key>`) and the role each kind of operation needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from agents.models import ApiKey
+from agents.permissions import Role
+from agents.services import api_key_authenticate
+from config.errors import PermissionDenied
+
+# Who may do what. Admin keys may do everything, so admin is implied everywhere.
+BEHAVIOR_READ = (Role.EDITOR, Role.TESTER, Role.OPERATOR)
+BEHAVIOR_WRITE = (Role.EDITOR,)
+CONVERSATION_READ = (Role.TESTER, Role.OPERATOR)
+CONVERSATION_WRITE = (Role.TESTER,)
+CONVERSATION_OPERATE = (Role.TESTER, Role.OPERATOR)
+ADMIN_ONLY: tuple[str, ...] = ()
+
+
+class ApiKeyAuth(HttpBearer):
+    """Resolves the bearer token to an active ApiKey (request.auth); anything else is a 401."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        return api_key_authenticate(token)
+
+
+def api_key_of(request: HttpRequest) -> ApiKey:
+    key = getattr(request, "auth", None)
+    if not isinstance(key, ApiKey):  # only reachable if an operation were declared with auth=None
+        raise PermissionDenied("This operation needs an API key.")
+    return key
+
+
+def api_require_role(request: HttpRequest, roles: tuple[str, ...]) -> ApiKey:
+    """The request's API key, if its role is admin or one of `roles`; PermissionDenied (403) otherwise."""
+    key = api_key_of(request)
+    if key.role == Role.ADMIN or key.role in roles:
+        return key
+    allowed = sorted({Role.ADMIN.value, *(str(role) for role in roles)})
+    raise PermissionDenied(
+        f"This API key has the {key.role} role; this operation needs {' or '.join(allowed)}.",
+        details={"role": key.role, "allowed_roles": allowed},
+    )
+
+
+def api_user(request: HttpRequest) -> Any:
+    """The user who created the request's API key (recorded as author of versions and sessions), or None."""
+    return api_key_of(request).created_by

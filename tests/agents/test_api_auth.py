@@ -1,0 +1,134 @@
+"""API keys over HTTP: bearer authentication, the once-a-minute last-used stamp, key management by admins,
+and the API's JSON answers for unknown routes and the interactive docs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from agents.models import ApiKey
+from agents.services import api_key_authenticate, api_key_create
+from tests.api_helpers import ApiClient, api_client, assert_error
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_valid_key_is_accepted_and_a_revoked_one_is_refused_at_once() -> None:
+    admin = api_client("admin")
+    key, raw = api_key_create(name="integration", role="editor")
+    editor = ApiClient(raw)
+    assert editor.get("/agents").status_code == 200
+
+    revoked = admin.delete(f"/api-keys/{key.pk}")
+
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"] is not None
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
+    assert_error(editor.get("/agents"), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Token dec_0123abcd_xxxxxxxxxxxxxxxxxxxxxxxx",
+        "Bearer " + "a" * 5000,
+    ],
+)
+def test_a_malformed_authorization_header_is_a_401(header: str) -> None:
+    response = Client().get("/api/agents", headers={"Authorization": header} if header else {})
+    assert_error(response, 401, "unauthorized")
+
+
+def test_it_stamps_last_used_at_most_once_a_minute() -> None:
+    key, raw = api_key_create(name="busy", role="tester")
+    client = ApiClient(raw)
+    assert client.get("/customers").status_code == 200
+    first = ApiKey.objects.get(pk=key.pk).last_used_at
+    assert first is not None
+
+    assert client.get("/customers").status_code == 200
+    assert ApiKey.objects.get(pk=key.pk).last_used_at == first
+
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=an_hour_ago)
+    assert client.get("/customers").status_code == 200
+    assert ApiKey.objects.get(pk=key.pk).last_used_at > an_hour_ago
+
+
+def test_authenticating_within_the_minute_does_not_write(django_assert_num_queries: Any) -> None:
+    _key, raw = api_key_create(name="busy", role="tester")
+    api_key_authenticate(raw)
+    with django_assert_num_queries(1):  # the lookup only, no UPDATE
+        assert api_key_authenticate(raw) is not None
+
+
+def test_an_admin_creates_a_key_whose_secret_is_shown_once(admin_user: Any) -> None:
+    admin = api_client("admin", created_by=admin_user)
+
+    created = admin.post("/api-keys", {"name": "CI pipeline", "role": "tester"})
+
+    assert created.status_code == 201
+    body = created.json()
+    assert body["role"] == "tester"
+    assert body["created_by"] == admin_user.get_username()
+    assert body["key"].startswith(f"dec_{body['prefix']}_")
+    assert ApiClient(body["key"]).get("/customers").status_code == 200
+    listed = admin.get("/api-keys").json()
+    assert body["id"] in [item["id"] for item in listed["items"]]
+    assert all("key" not in item and "key_hash" not in item for item in listed["items"])
+    assert "key" not in admin.get(f"/api-keys/{body['id']}").json()
+
+
+@pytest.mark.parametrize(
+    ("payload", "path"),
+    [
+        ({"name": "x", "role": "superuser"}, "role"),
+        ({"name": "  ", "role": "editor"}, "name"),
+        ({"role": "editor"}, "name"),
+    ],
+)
+def test_it_refuses_a_key_without_a_valid_name_or_role(payload: dict[str, Any], path: str) -> None:
+    admin = api_client("admin")
+    before = ApiKey.objects.count()
+    body = assert_error(admin.post("/api-keys", payload), 422, "validation_failed")
+    assert body["details"][0]["path"] == path
+    assert ApiKey.objects.count() == before
+
+
+@pytest.mark.parametrize("role", ["editor", "tester", "operator"])
+def test_only_admins_manage_keys(role: str) -> None:
+    client = api_client(role)
+    before = ApiKey.objects.count()
+    assert_error(client.post("/api-keys", {"name": "sneaky", "role": "admin"}), 403, "forbidden")
+    assert_error(client.get("/api-keys"), 403, "forbidden")
+    assert ApiKey.objects.count() == before
+
+
+def test_an_unknown_api_path_answers_json_404_for_any_method() -> None:
+    admin = api_client("admin")
+    assert_error(admin.get("/no-such-thing"), 404, "not_found")
+    assert_error(admin.post("/agents/12/no-such-action", {"x": 1}), 404, "not_found")
+    assert_error(admin.get("/agents/not-a-number"), 404, "not_found")
+
+
+def test_an_id_too_large_for_the_database_is_a_422_not_a_crash() -> None:
+    body = assert_error(api_client("admin").get(f"/agents/{2**64}"), 422, "validation_failed")
+    assert body["details"][0]["path"] == "path.agent_id"
+
+
+def test_the_openapi_schema_declares_bearer_auth_and_json_errors() -> None:
+    schema = Client().get("/api/openapi.json").json()
+    schemes = schema["components"]["securitySchemes"]
+    assert any(scheme.get("scheme") == "bearer" for scheme in schemes.values())
+    agents_get = schema["paths"]["/api/agents/{agent_id}"]["get"]
+    for status in ("401", "403", "404", "422"):
+        assert status in agents_get["responses"]
+    assert set(schema["components"]["schemas"]["ErrorOut"]["properties"]) == {"code", "message", "details"}
