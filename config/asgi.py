@@ -21,3 +21,8 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Embedded mode runs turns in this process: fail the turns a restart interrupted, run the queued ones.
+from sessions.services.turns import turns_recover_on_startup  # noqa: E402
+
+turns_recover_on_startup()

@@ -32,7 +32,7 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not EMBEDDED and not DEBUG:
         raise ConfigurationError("SECRET_KEY must be set when DATABASE_URL or REDIS_URL is set")
-    SECRET_KEY = "decorum-embedded-insecure-key-change-me"  # noqa: S105 - embedded/dev default only
+    SECRET_KEY = "decorum-embedded-insecure-key-change-me"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
