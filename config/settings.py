@@ -100,11 +100,24 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-if REDIS_URL:
+# With Redis: "pubsub" (default) fans events out with Redis pub/sub, one subscription per web process;
+# "lists" is channels-redis' queue layer, which pops one message per Redis round trip under a per-process
+# lock (bench/realtime_bench.py, 200 sockets on one daphne: events reached clients ~10 s late with "lists",
+# ~0.3 s with "pubsub"). Events are in the database either way: a client that misses one gets it on resume.
+CHANNEL_LAYER = env_str("CHANNEL_LAYER", "pubsub")
+if CHANNEL_LAYER not in {"pubsub", "lists"}:
+    raise ConfigurationError(f"CHANNEL_LAYER={CHANNEL_LAYER!r} must be pubsub or lists")
+if REDIS_URL and CHANNEL_LAYER == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            # Consumers block on Redis for up to 5 s per read (BZPOPMIN); redis-py's default 5 s socket timeout
+            # would end an idle websocket with an error, so reads get more time than that.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}], "capacity": 1500, "expiry": 30},
         }
     }
 else:
@@ -126,6 +139,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 TURN_STALE_SECONDS = env_int("TURN_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=15)
 TURN_MAX_ATTEMPTS = env_int("TURN_MAX_ATTEMPTS", 2, minimum=1, maximum=10)
 TURN_THREADS = env_int("TURN_THREADS", 4, minimum=1, maximum=64)  # in-process turn threads (TURNS_IN_PROCESS)
+# Threads per web process for the websocket consumers' database work (each holds one connection while busy).
+WEBSOCKET_DATABASE_THREADS = env_int("WEBSOCKET_DATABASE_THREADS", 12, minimum=1, maximum=64)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

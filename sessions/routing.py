@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-websocket_urlpatterns: list[URLPattern] = []
+from sessions.consumers import SandboxConsumer
+
+websocket_urlpatterns: list[URLPattern] = [
+    path("ws/sandbox/sessions/<uuid:uid>/", SandboxConsumer.as_asgi(), name="ws-sandbox-session"),
+]

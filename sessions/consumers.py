@@ -1,0 +1,221 @@
+"""Websocket consumers. The sandbox consumer streams one session to a logged-in tester, admin or operator:
+replay from the client's last offset, then live events and chunks, with nothing lost or duplicated.
+
+Protocol (JSON text frames):
+    client → {"type": "resume", "after": <last offset seen, 0 for all>}    (on every (re)connect)
+             {"type": "message", "text": "..."}                             (as the customer; sandbox sessions)
+             {"type": "operator_message", "text": "..."}                    (as the human agent, in human mode)
+             {"type": "ping"}                                               (answered by "pong" after all
+                                                                             earlier frames are handled)
+    server → {"type": "event", "event": {...sessions.serializers.event_to_dict...}}
+             {"type": "chunk", "turn": <turn id>, "message_id": "...", "text": "..."}   (streamed, not stored)
+             {"type": "error", "code": "...", "message": "..."}
+             {"type": "pong"}
+Chunks belong to the message whose `message_id` they carry; the stored "message" event is the final text
+(a superseded turn may have streamed chunks that never get a message: drop them at its "ready" or at the
+next turn). Every turn that was not superseded ends with a "status" event {"status": "ready"}.
+Close codes: 4401 not logged in, 4403 not allowed to see the session (or it does not exist).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from channels.db import DatabaseSyncToAsync
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from config.errors import DomainError
+from sessions.broadcast import home_loop_register, session_group
+from sessions.models import Event, Session
+from sessions.selectors import SessionAccess, session_access
+from sessions.serializers import event_to_dict
+from sessions.services.messages import customer_message_post, operator_message_post
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+REPLAY_PAGE = 200
+MESSAGES_PER_MINUTE = 30
+MAX_OFFSET = 2**31 - 1
+
+
+_database_executor: ThreadPoolExecutor | None = None
+
+
+def database_call(function: Any) -> Any:
+    """Run ORM work off the event loop, connections closed around it (as channels' database_sync_to_async),
+    on a pool of WEBSOCKET_DATABASE_THREADS threads rather than asgiref's one shared thread, so consumers do
+    not queue behind each other. One consumer still awaits its own calls in order."""
+    global _database_executor
+    if _database_executor is None:
+        _database_executor = ThreadPoolExecutor(
+            max_workers=int(getattr(settings, "WEBSOCKET_DATABASE_THREADS", 8)), thread_name_prefix="ws-db"
+        )
+    return DatabaseSyncToAsync(function, thread_sensitive=False, executor=_database_executor)
+
+
+class SandboxConsumer(AsyncWebsocketConsumer):
+    """`ws/sandbox/sessions/<uuid:uid>/`. Consumers never call the LLM: a message is stored and its turn is
+    queued by the service; the reply arrives through the session's group like any other event."""
+
+    session: Session
+    access: SessionAccess
+
+    async def connect(self) -> None:
+        self.group: str | None = None
+        self.last_sent: int | None = None  # None until the client sends "resume"
+        self.recent_posts: deque[float] = deque(maxlen=MESSAGES_PER_MINUTE)
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self._refuse(CLOSE_UNAUTHENTICATED)
+            return
+        found = await database_call(_session_with_access)(user, self.scope["url_route"]["kwargs"]["uid"])
+        if found is None:
+            await self._refuse(CLOSE_FORBIDDEN)
+            return
+        self.session, self.access = found
+        home_loop_register()
+        # Join before any replay: an event committed during the replay is then either in the replay or in the
+        # group's queue, and the offset check below drops the copy.
+        self.group = session_group(self.session.uid)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def _refuse(self, code: int) -> None:
+        # Accept, then close: a browser sees the close code only on an open socket (a refused handshake has none).
+        await self.accept()
+        await self.close(code=code)
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
+
+    # ------------------------------------------------------------ client → server
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.group is None:
+            return
+        limit = int(settings.MAX_CUSTOMER_MESSAGE_CHARS) * 4 + 1024
+        if text_data is None or len(text_data) > limit:
+            await self._error(
+                "payload_too_large" if text_data else "bad_request", "Send JSON text frames, within the size limit."
+            )
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self._error("bad_request", "The frame is not JSON.")
+            return
+        if not isinstance(frame, dict):
+            await self._error("bad_request", "The frame must be a JSON object.")
+            return
+        kind = frame.get("type")
+        if kind == "resume":
+            await self._resume(frame.get("after", 0))
+        elif kind == "message":
+            await self._post(frame.get("text"), operator=False)
+        elif kind == "operator_message":
+            await self._post(frame.get("text"), operator=True)
+        elif kind == "ping":
+            await self.send(text_data=json.dumps({"type": "pong"}))
+        else:
+            await self._error(
+                "bad_request",
+                f"Unknown frame type {str(kind)[:40]!r} (use resume, message, operator_message or ping).",
+            )
+
+    async def _resume(self, after: Any) -> None:
+        if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_OFFSET:
+            await self._error("bad_request", '"after" must be the last offset you saw (0 for everything).')
+            return
+        self.last_sent = after
+        await self._replay(upto=None)
+
+    async def _post(self, text: Any, *, operator: bool) -> None:
+        allowed = self.access.operate if operator else self.access.chat
+        if not allowed:
+            role = "write as the human agent" if operator else "write as the customer"
+            await self._error("forbidden", f"You may not {role} in this session.")
+            return
+        if not self._within_rate():
+            await self._error("rate_limited", f"At most {MESSAGES_PER_MINUTE} messages a minute; wait a moment.")
+            return
+        user = self.scope["user"]
+        try:
+            if operator:
+                await database_call(operator_message_post)(self.session, text=text, user=user)
+            else:
+                await database_call(customer_message_post)(self.session, text=text)
+        except DomainError as error:
+            await self._error(error.code, error.message)
+
+    def _within_rate(self) -> bool:
+        now = time.monotonic()
+        if len(self.recent_posts) == self.recent_posts.maxlen and now - self.recent_posts[0] < 60:
+            return False
+        self.recent_posts.append(now)
+        return True
+
+    # ------------------------------------------------------------ server → client
+
+    async def session_event(self, message: dict[str, Any]) -> None:
+        """A live event from the group. Events of one session are delivered in offset order: an event
+        already sent is dropped, and a gap (another process's event not broadcast yet) is read from the
+        database first."""
+        if self.last_sent is None:
+            return  # not resumed yet: the resume replays it from the database
+        event = message["event"]
+        offset = int(event["offset"])
+        if offset <= self.last_sent:
+            return
+        if offset > self.last_sent + 1:
+            await self._replay(upto=offset - 1)
+        await self._send_event(event)
+
+    async def session_chunk(self, message: dict[str, Any]) -> None:
+        if self.last_sent is None:
+            return
+        await self.send(
+            text_data=json.dumps(
+                {"type": "chunk", "turn": message["turn"], "message_id": message["message_id"], "text": message["text"]}
+            )
+        )
+
+    async def _replay(self, *, upto: int | None) -> None:
+        while True:
+            assert self.last_sent is not None
+            events = await database_call(_events_page)(self.session, after=self.last_sent, upto=upto)
+            for event in events:
+                await self._send_event(event)
+            if len(events) < REPLAY_PAGE:
+                return
+
+    async def _send_event(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps({"type": "event", "event": event}))
+        self.last_sent = int(event["offset"])
+
+    async def _error(self, code: str, message: str) -> None:
+        await self.send(text_data=json.dumps({"type": "error", "code": code, "message": message}))
+
+
+def _session_with_access(user: Any, uid: Any) -> tuple[Session, SessionAccess] | None:
+    session = Session.objects.filter(uid=uid).first()
+    if session is None:
+        return None
+    access = session_access(user, session)
+    return (session, access) if access.view else None
+
+
+def _events_page(session: Session, *, after: int, upto: int | None) -> list[dict[str, Any]]:
+    events = Event.objects.filter(session_id=session.pk, offset__gt=after)
+    if upto is not None:
+        events = events.filter(offset__lte=upto)
+    rows = list(events.order_by("offset")[:REPLAY_PAGE])
+    for row in rows:
+        row.session = session
+    return [event_to_dict(row) for row in rows]
