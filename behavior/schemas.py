@@ -252,8 +252,8 @@ class JourneyStateOut(Schema):
 
 
 class JourneyTransitionIn(InputSchema):
-    source: ObjectId = Field(description="Id of a state of this journey.")
-    target: ObjectId = Field(description="Id of a state of this journey.")
+    source: ObjectId | Key = Field(description="Id or key of a state of this journey.")
+    target: ObjectId | Key = Field(description="Id or key of a state of this journey.")
     condition: Text | None = Field(None, description="null: unconditional.")
 
 

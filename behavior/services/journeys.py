@@ -129,7 +129,12 @@ def _transition_write(transition: JourneyTransition, data: Mapping[str, Any]) ->
     journey = transition.journey
     states = journey.states.all()
     for side in ("source", "target"):
-        if side in data:
+        if side in data and isinstance(data[side], str):  # a state key instead of an id
+            state = states.filter(key=data[side]).first()
+            if state is None:
+                raise invalid(side, f"unknown state {data[side]!r} in journey {journey.key!r}")
+            setattr(transition, side, state)
+        elif side in data:
             state = row_referenced(states, data[side], path=side, what=f"state of journey {journey.key!r}")
             setattr(transition, side, state)
     if "condition" in data:
@@ -153,7 +158,7 @@ def _transition_write(transition: JourneyTransition, data: Mapping[str, Any]) ->
 
 
 def journey_transition_create(journey: Journey, *, data: Mapping[str, Any]) -> JourneyTransition:
-    """Add a transition between two states of the journey (`source`, `target` state ids, `condition` or null)."""
+    """Add a transition between two states of the journey (`source`, `target`: state ids or keys; `condition` or null)."""
     return _transition_write(JourneyTransition(journey=journey), data)
 
 

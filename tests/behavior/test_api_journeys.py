@@ -199,3 +199,24 @@ def test_updating_a_transition_moves_it_within_the_journey(editor: Any, journey:
     assert response.status_code == 200
     transition.refresh_from_db()
     assert (transition.target, transition.condition) == (done, "Skips confirmation")
+
+
+def test_a_transition_can_name_its_states_by_key(editor: Any, agent: Agent) -> None:
+    journey = make_journey(agent, "card", states=("ask", "done"), transitions=[])
+    response = editor.post(
+        f"/journeys/{journey.pk}/transitions", {"source": "ask", "target": "done", "condition": "Named the card"}
+    )
+
+    assert response.status_code == 201, response.content
+    transition = journey.transitions.get()
+    assert (transition.source.key, transition.target.key) == ("ask", "done")
+
+
+def test_an_unknown_state_key_is_named_in_the_error_and_nothing_is_written(editor: Any, agent: Agent) -> None:
+    journey = make_journey(agent, "card", states=("ask",), transitions=[])
+    response = editor.post(f"/journeys/{journey.pk}/transitions", {"source": "ask", "target": "payment"})
+
+    body = assert_error(response, 422)
+    assert body["details"][0]["path"] == "target"
+    assert "payment" in body["details"][0]["message"]
+    assert journey.transitions.count() == 0
