@@ -19,6 +19,7 @@ import openai
 from pydantic import BaseModel, ValidationError
 
 from agents.llm.errors import LLMCallError, LLMCallTimeoutError, LLMReplyValidationError
+from agents.llm.grammar_bounds import grammar_bounded
 from agents.llm.strict_schema import json_schema_name, strict_json_schema
 from behavior.engine.ports import LLMCallRecord, LLMMessage, LLMRequest, StructuredResult
 
@@ -242,7 +243,7 @@ class OpenAILLM:
                 "json_schema": {"name": json_schema_name(schema), "schema": json_schema, "strict": strict},
             }
         else:
-            arguments["response_format"] = {"type": "json_object", "schema": json_schema}
+            arguments["response_format"] = {"type": "json_object", "schema": grammar_bounded(json_schema)}
         # The client's read timeout is per read; this bounds the whole call.
         async with asyncio.timeout(self.timeout_seconds):
             return await self.client().chat.completions.create(**arguments)

@@ -1,0 +1,1 @@
+"""Benchmarks of the behavior engine against a simulated LLM (see bench/README.md)."""
