@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Container, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +23,15 @@ def trigger_key(journey_key: str, index: int) -> str:
     """Key of the synthetic observation for a journey's free-text trigger condition (":" never occurs
     in document keys, so it cannot clash)."""
     return f"journey:{journey_key}:{index}"
+
+
+@dataclass(frozen=True)
+class OverrideRule:
+    """One overrides relationship between guidelines, each side expanded once (a tag: its guidelines),
+    never multiplied out into source x target pairs."""
+
+    sources: tuple[str, ...]
+    targets: tuple[str, ...]
 
 
 @dataclass
@@ -46,7 +55,11 @@ class SnapshotIndex:
     journey_entails: dict[str, list[EntityRef]] = field(default_factory=dict)
     depends_all: dict[str, list[EntityRef]] = field(default_factory=dict)
     depends_any: dict[str, list[EntityRef]] = field(default_factory=dict)
-    overrides: list[tuple[str, str]] = field(default_factory=list)  # (source key, target key)
+    override_rules: list[OverrideRule] = field(default_factory=list)  # in relationship order
+    # guideline key -> (rule number, position on that side of the rule), one entry per occurrence
+    override_sources: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    override_targets: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    priority: dict[str, int] = field(default_factory=dict)  # matchable key -> priority
     journey_overrides: dict[str, list[str]] = field(default_factory=dict)
     disambiguates: dict[str, list[str]] = field(default_factory=dict)
     canned_for_state: dict[str, list[str]] = field(default_factory=dict)
@@ -66,6 +79,24 @@ class SnapshotIndex:
         if ref.type == "journey":
             return list(self.journey_scoped.get(ref.ref, []))
         return []
+
+    def override_pairs(self, keys: Iterable[str]) -> list[tuple[str, str]]:
+        """The (source, target) override pairs with both sides among `keys`, in the order the rules'
+        pairs would have if expanded (rule by rule, source-major). Works from the keys' memberships, so
+        a tag-to-tag override costs nothing per pair that is not among `keys`."""
+        source_hits: dict[int, list[tuple[int, str]]] = {}
+        target_hits: dict[int, list[tuple[int, str]]] = {}
+        for key in dict.fromkeys(keys):
+            for rule_number, position in self.override_sources.get(key, ()):
+                source_hits.setdefault(rule_number, []).append((position, key))
+            for rule_number, position in self.override_targets.get(key, ()):
+                target_hits.setdefault(rule_number, []).append((position, key))
+        pairs: list[tuple[str, str]] = []
+        for rule_number in sorted(source_hits.keys() & target_hits.keys()):
+            targets = [target for _, target in sorted(target_hits[rule_number])]
+            for _, source in sorted(source_hits[rule_number]):
+                pairs.extend((source, target) for target in targets if target != source)
+        return pairs
 
     def in_scope(self, key: str, active_journeys: Container[str]) -> bool:
         journeys = self.scope_journeys.get(key, ())
@@ -106,6 +137,7 @@ def index_build(snapshot: Snapshot) -> SnapshotIndex:
             for canned_key in state.canned_responses:
                 index.canned_for_state.setdefault(f"{journey.key}/{state.key}", []).append(canned_key)
     index.keys = list(index.matchables)
+    index.priority = {key: guideline.priority for key, guideline in index.matchables.items()}
     index.rows = {key: row for row, key in enumerate(index.keys)}
 
     neighbours: dict[str, set[str]] = defaultdict(set)
@@ -144,7 +176,12 @@ def index_build(snapshot: Snapshot) -> SnapshotIndex:
             if rel.source.type == "journey":
                 index.journey_overrides.setdefault(rel.source.ref, []).extend(targets)
             else:
-                index.overrides.extend((s, t) for s in sources for t in targets if s != t)
+                rule_number = len(index.override_rules)
+                index.override_rules.append(OverrideRule(sources=tuple(sources), targets=tuple(targets)))
+                for position, source in enumerate(sources):
+                    index.override_sources.setdefault(source, []).append((rule_number, position))
+                for position, target in enumerate(targets):
+                    index.override_targets.setdefault(target, []).append((rule_number, position))
         elif rel.kind == "disambiguates":
             for source in sources:
                 index.disambiguates.setdefault(source, []).extend(t for t in targets if t != source)

@@ -83,19 +83,18 @@ class _Resolver:
                     changed = True
 
     def overrides(self) -> None:
-        priority = {k: g.priority for k, g in self.index.matchables.items()}
+        priority = self.index.priority
         for journey_key, targets in self.index.journey_overrides.items():
             if journey_key in self.journeys:
                 for target in targets:
                     if target in self.active:
                         self.drop(target, f"overridden by journey {journey_key}", "overrides", journey_key)
         pairs = []
-        for source, target in self.index.overrides:
-            if source in self.active and target in self.active:
-                if priority.get(target, 0) > priority.get(source, 0):
-                    pairs.append((target, source, " (higher priority)"))
-                else:
-                    pairs.append((source, target, ""))
+        for source, target in self.index.override_pairs(self.active):
+            if priority.get(target, 0) > priority.get(source, 0):
+                pairs.append((target, source, " (higher priority)"))
+            else:
+                pairs.append((source, target, ""))
         pending = list(pairs)
         while pending:
             losers = {loser for _, loser, _ in pending}
@@ -106,7 +105,8 @@ class _Resolver:
             for winner, loser, note in ready:
                 if winner in self.active and loser in self.active:
                     self.drop(loser, f"overridden by {winner}{note}", "overrides", winner)
-            pending = [p for p in pending if p not in ready and p[0] in self.active and p[1] in self.active]
+            done = set(ready)
+            pending = [p for p in pending if p not in done and p[0] in self.active and p[1] in self.active]
 
     def entailment(self) -> None:
         queue = list(self.active)

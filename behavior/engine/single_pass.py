@@ -48,11 +48,10 @@ def single_pass_choice(
 def relationship_rules(index: SnapshotIndex, keys: set[str]) -> list[str]:
     """The relationships among the candidates, stated for the model (resolution still checks them)."""
     rules = []
-    for source, target in index.overrides:
-        if source in keys and target in keys:
-            rules.append(
-                f"if both [{source}] and [{target}] apply, follow only the one with higher priority, else [{source}]"
-            )
+    for source, target in index.override_pairs(keys):
+        rules.append(
+            f"if both [{source}] and [{target}] apply, follow only the one with higher priority, else [{source}]"
+        )
     for source, targets in index.entails.items():
         if source in keys:
             for ref in targets:

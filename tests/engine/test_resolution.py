@@ -54,6 +54,29 @@ async def test_override_chains_resolve_from_the_top() -> None:
     assert [(d.guideline, d.reason) for d in result.decisions] == [("b", "overridden by a")]
 
 
+async def test_a_tag_override_over_large_tag_groups_drops_only_the_matched_targets_by_the_first_source() -> None:
+    vip = [g(f"vip-{i}", f"VIP case {i}", f"VIP answer {i}", tags=("vip",)) for i in range(400)]
+    standard = [
+        g(f"standard-{i}", f"Standard case {i}", f"Standard answer {i}", tags=("standard",)) for i in range(400)
+    ]
+    greet = g("greet", "The customer says hello", "Greet them")
+    index = index_build(
+        snapshot(
+            guidelines=[*vip, *standard, greet],
+            relationships=[rel("overrides", "vip", "standard", source_type="tag", target_type="tag")],
+        )
+    )
+
+    result = resolve(index, matched=["standard-399", "vip-250", "greet", "standard-1", "vip-3"], journeys={})
+
+    assert set(result.active) == {"vip-250", "greet", "vip-3"}
+    # Pairs are taken in tag-member order, so the earliest VIP guideline is the one named in both reasons.
+    assert [(d.guideline, d.action, d.kind, d.reason, d.by) for d in result.decisions] == [
+        ("standard-1", "dropped", "overrides", "overridden by vip-3", "vip-3"),
+        ("standard-399", "dropped", "overrides", "overridden by vip-3", "vip-3"),
+    ]
+
+
 async def test_a_dependency_on_an_unmatched_observation_drops_the_dependent() -> None:
     is_member = g("is-member", "The customer says they are a loyalty member")
     lounge = g("lounge-offer", "The customer asks about lounge access", "Offer free lounge access")
