@@ -80,7 +80,7 @@ class LiveApp:
         return (self.data_dir / "server.log").read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_app() -> Iterator[LiveApp]:
     _require_browser()
     data_dir = Path(tempfile.mkdtemp(prefix="decorum-browser-"))
@@ -143,7 +143,7 @@ def live_app() -> Iterator[LiveApp]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     _require_browser()
     from playwright.sync_api import sync_playwright
