@@ -164,12 +164,15 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 MAX_CUSTOMER_MESSAGE_CHARS = env_int("MAX_CUSTOMER_MESSAGE_CHARS", 4000, minimum=1)
 
-# LLM configuration: off unless configured. The fake/local profiles are selected with LLM_PROVIDER.
+# LLM configuration: off unless configured. Named base-URL profiles come from LLM_PROFILE_<NAME>_BASE_URL/_API_KEY
+# (agents/llm/factory.py); OPENAI_STRUCTURED_OUTPUT=json_object suits servers without json_schema support.
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
 OPENAI_TIMEOUT_SECONDS = env_float("OPENAI_TIMEOUT_SECONDS", 60.0, minimum=0.1)
 OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 3, minimum=0, maximum=10)
 DEFAULT_LLM_MODEL = env_str("DEFAULT_LLM_MODEL", "gpt-4o-mini")
+OPENAI_EMBEDDING_MODEL = env_str("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small")
+OPENAI_EMBEDDING_DIMENSIONS = env_int("OPENAI_EMBEDDING_DIMENSIONS", 1536, minimum=1, maximum=8192)
 EMBEDDER = env_str("EMBEDDER", "local")  # local (MiniLM on onnxruntime) | openai | hashing
 if EMBEDDER not in {"local", "openai", "hashing"}:
     raise ConfigurationError(f"EMBEDDER={EMBEDDER!r} must be one of local, openai, hashing")
