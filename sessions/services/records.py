@@ -23,7 +23,7 @@ from behavior.services.rows import (
 from config.errors import Conflict, ValidationFailed
 from sessions.models import Customer, Event, Session, SessionSource, Trace, Turn, TurnStatus
 from sessions.services.core import CUSTOMER_METADATA_MAX_BYTES, customer_create, session_create
-from sessions.services.sandbox import _state_before
+from sessions.services.sandbox import session_state_before
 
 DRAFT = "draft"
 
@@ -141,7 +141,9 @@ def session_rewind(session: Session, *, from_offset: int) -> int:
             .first()
         )
         trace = Trace.objects.filter(turn=last_turn).first() if last_turn is not None else None
-        locked.state = _state_before(locked, offset=from_offset, last_trace=trace.data if trace is not None else None)
+        locked.state = session_state_before(
+            locked, offset=from_offset, last_trace=trace.data if trace is not None else None
+        )
         locked.save(update_fields=["state", "updated_at"])
     session.state = locked.state
     return count

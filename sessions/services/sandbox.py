@@ -220,12 +220,12 @@ def _branch_copy(session: Session, *, before_offset: int, user: Any) -> Session:
         if trace is not None:
             Trace.objects.create(turn=copy, data=trace.data)
             last_trace = trace.data
-    branch.state = _state_before(session, offset=before_offset, last_trace=last_trace)
+    branch.state = session_state_before(session, offset=before_offset, last_trace=last_trace)
     branch.save(update_fields=["state"])
     return branch
 
 
-def _state_before(session: Session, *, offset: int, last_trace: Mapping[str, Any] | None) -> dict[str, Any]:
+def session_state_before(session: Session, *, offset: int, last_trace: Mapping[str, Any] | None) -> dict[str, Any]:
     """The engine state as it was before `offset`, rebuilt from the session's state and the last copied trace.
 
     Applied guidelines keep their entries from earlier messages; journey positions come from the last copied
