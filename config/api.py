@@ -21,7 +21,7 @@ from agents.api import router as agents_router
 from behavior.api import router as behavior_router
 from behavior.services.rows import validation_details
 from config.api_auth import ApiKeyAuth
-from config.errors import DomainError
+from config.errors import DomainError, RateLimited
 from sessions.api import router as sessions_router
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,12 @@ def error_response(
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
-    return error_response(request, status=error.status, code=error.code, message=error.message, details=error.details)
+    response = error_response(
+        request, status=error.status, code=error.code, message=error.message, details=error.details
+    )
+    if isinstance(error, RateLimited) and isinstance(error.details, dict):
+        response["Retry-After"] = str(error.details.get("retry_after_seconds", 60))
+    return response
 
 
 def _validation_path(location: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
@@ -11,6 +12,7 @@ from agents.models import ApiKey
 from agents.permissions import Role
 from agents.services import api_key_authenticate
 from config.errors import PermissionDenied
+from config.ratelimit import client_address, enforce_rate_limit
 
 # Who may do what. Admin keys may do everything, so admin is implied everywhere.
 BEHAVIOR_READ = (Role.EDITOR, Role.TESTER, Role.OPERATOR)
@@ -22,10 +24,25 @@ ADMIN_ONLY: tuple[str, ...] = ()
 
 
 class ApiKeyAuth(HttpBearer):
-    """Resolves the bearer token to an active ApiKey (request.auth); anything else is a 401."""
+    """Resolves the bearer token to an active ApiKey (request.auth); anything else is a 401.
+
+    Each key may make API_RATE_LIMIT_PER_MINUTE requests a minute; an address that keeps presenting
+    unknown or revoked keys is refused after API_AUTH_FAILURES_PER_MINUTE attempts (both 429).
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
-        return api_key_authenticate(token)
+        key = api_key_authenticate(token)
+        if key is None:
+            enforce_rate_limit(
+                f"auth-failures:{client_address(request)}",
+                settings.API_AUTH_FAILURES_PER_MINUTE,
+                "Too many requests with an invalid API key from this address.",
+            )
+            return None
+        enforce_rate_limit(
+            f"api-key:{key.prefix}", settings.API_RATE_LIMIT_PER_MINUTE, "This API key made too many requests."
+        )
+        return key
 
 
 def api_key_of(request: HttpRequest) -> ApiKey:

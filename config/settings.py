@@ -163,6 +163,21 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # Request limits: the API answers 413 above API_MAX_BODY_BYTES.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 MAX_CUSTOMER_MESSAGE_CHARS = env_int("MAX_CUSTOMER_MESSAGE_CHARS", 4000, minimum=1)
+# Request rates (config/ratelimit.py), per minute; 0 turns a limit off. Counted in the "default" cache:
+# process memory in the embedded default, Redis in production (shared by every web process).
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=0)
+API_AUTH_FAILURES_PER_MINUTE = env_int("API_AUTH_FAILURES_PER_MINUTE", 30, minimum=0)
+RATE_LIMIT_CACHE = "default"
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "decorum",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "decorum"}}
 
 # LLM configuration: off unless configured. Named base-URL profiles come from LLM_PROFILE_<NAME>_BASE_URL/_API_KEY
 # (agents/llm/factory.py); OPENAI_STRUCTURED_OUTPUT=json_object suits servers without json_schema support.

@@ -17,6 +17,15 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_windows() -> None:
+    """Rate-limit counters live in the cache, which outlives a test's database transaction."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    caches[settings.RATE_LIMIT_CACHE].clear()
+
+
 @pytest.fixture
 def admin_user(db: None) -> Any:
     """A superuser in the admin group (may use the Django admin)."""

@@ -132,3 +132,35 @@ def test_the_openapi_schema_declares_bearer_auth_and_json_errors() -> None:
     for status in ("401", "403", "404", "422"):
         assert status in agents_get["responses"]
     assert set(schema["components"]["schemas"]["ErrorOut"]["properties"]) == {"code", "message", "details"}
+
+
+def test_a_key_over_its_rate_limit_gets_a_429_with_the_seconds_to_wait(settings: Any) -> None:
+    settings.API_RATE_LIMIT_PER_MINUTE = 3
+    busy = api_client("tester")
+    calm = api_client("tester")
+
+    answers = [busy.get("/customers").status_code for _ in range(3)]
+    refused = busy.get("/customers")
+
+    assert answers == [200, 200, 200]
+    assert_error(refused, 429, "rate_limited")
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused.json()["details"]["limit_per_minute"] == 3
+    assert calm.get("/customers").status_code == 200  # the limit is per key
+
+
+def test_an_address_presenting_wrong_keys_is_refused_after_the_allowed_failures(settings: Any) -> None:
+    settings.API_AUTH_FAILURES_PER_MINUTE = 2
+    guesser = ApiClient("dec_0123abcd_" + "x" * 32)
+
+    assert_error(guesser.get("/agents"), 401, "unauthorized")
+    assert_error(guesser.get("/agents"), 401, "unauthorized")
+    assert_error(guesser.get("/agents"), 429, "rate_limited")
+    assert api_client("tester").get("/customers").status_code == 200  # a valid key still gets in
+
+
+def test_a_limit_of_zero_turns_the_rate_limit_off(settings: Any) -> None:
+    settings.API_RATE_LIMIT_PER_MINUTE = 0
+    client = api_client("tester")
+
+    assert all(client.get("/customers").status_code == 200 for _ in range(5))
