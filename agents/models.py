@@ -154,7 +154,10 @@ class ToolParameter(models.Model):
     def clean(self) -> None:
         super().clean()
         errors: dict[str, str] = {}
-        if self.type == ParameterType.ENUM:
+        uses_enum = self.type == ParameterType.ENUM or (
+            self.type == ParameterType.LIST and self.items == ParameterType.ENUM
+        )
+        if uses_enum:
             if not isinstance(self.enum, list) or not self.enum:
                 errors["enum"] = f"Enum parameter {self.name!r} needs a non-empty list of values."
             elif not all(isinstance(value, str) and value for value in self.enum) or len(set(self.enum)) != len(
@@ -168,8 +171,8 @@ class ToolParameter(models.Model):
         if self.type == ParameterType.LIST:
             if not self.items:
                 errors["items"] = f"List parameter {self.name!r} needs an element type."
-            elif self.items in (ParameterType.LIST, ParameterType.ENUM):
-                errors["items"] = f"List parameter {self.name!r} cannot hold {self.items} elements."
+            elif self.items == ParameterType.LIST:
+                errors["items"] = f"List parameter {self.name!r} cannot hold lists."
         elif self.items:
             errors["items"] = f"Parameter {self.name!r} of type {self.type} must not have an element type."
         if errors:

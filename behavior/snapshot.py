@@ -264,7 +264,7 @@ def _tool(raw: Any, index: int) -> Tool:
         if items is not None:
             items = _choice(items, PARAMETER_TYPES, f"{parameter_where}.items")
         enum = _strs(parameter.get("enum"), f"{parameter_where}.enum")
-        if kind == "enum" and not enum:
+        if (kind == "enum" or items == "enum") and not enum:
             raise SnapshotError(f"{parameter_where}.enum must list the values of an enum parameter")
         parameters.append(
             ToolParameter(

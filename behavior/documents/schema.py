@@ -193,7 +193,7 @@ class ToolParameterEntry(DocumentModel):
     enum: Annotated[
         list[Annotated[str, StringConstraints(min_length=1, max_length=SHORT_TEXT)]], Field(max_length=MAX_SMALL_LIST)
     ] = []
-    items: Literal["str", "int", "float", "bool", "date", "datetime"] | None = None
+    items: Literal["str", "int", "float", "bool", "date", "datetime", "enum"] | None = None
 
 
 class ToolEntry(DocumentModel):

@@ -469,13 +469,14 @@ class _Checker:
         self.unique(f"{path}.parameters", [parameter.name for parameter in tool.parameters], "name", "parameter")
         for index, parameter in enumerate(tool.parameters):
             parameter_path = f"{path}.parameters[{index}]"
-            if parameter.type == "enum":
+            if parameter.type == "enum" or (parameter.type == "list" and parameter.items == "enum"):
                 if not parameter.enum:
-                    self.error(f"{parameter_path}.enum", "an enum parameter needs its values")
+                    self.error(f"{parameter_path}.enum", "an enum parameter (or a list of enums) needs its values")
                 self.duplicates(f"{parameter_path}.enum", parameter.enum, "value")
             elif parameter.enum:
                 self.error(
-                    f"{parameter_path}.enum", f"only an enum parameter has values (this one is {parameter.type})"
+                    f"{parameter_path}.enum",
+                    f"only an enum parameter or a list of enums has values (this one is {parameter.type})",
                 )
             if parameter.type == "list" and parameter.items is None:
                 self.error(f"{parameter_path}.items", "a list parameter needs its element type")

@@ -71,6 +71,8 @@ def test_parameters_keep_their_order(agent: Agent) -> None:
         ({"type": "str", "enum": ["a"]}, "enum"),
         ({"type": "list"}, "items"),
         ({"type": "list", "items": "list"}, "items"),
+        ({"type": "list", "items": "enum"}, "enum"),
+        ({"type": "list", "items": "str", "enum": ["a"]}, "enum"),
         ({"type": "int", "items": "str"}, "items"),
         ({"type": "decimal"}, "type"),
     ],
@@ -86,6 +88,7 @@ def test_it_accepts_enum_and_list_parameters(agent: Agent) -> None:
     tool = make_tool(agent)
     ToolParameter(tool=tool, name="cabin", type="enum", enum=["economy", "business"]).full_clean()
     ToolParameter(tool=tool, name="dates", type="list", items="date").full_clean()
+    ToolParameter(tool=tool, name="seats", type="list", items="enum", enum=["window", "aisle"]).full_clean()
 
 
 def test_an_embedding_record_round_trips_its_float32_vector() -> None:

@@ -311,3 +311,30 @@ def test_it_imports_tool_modules_and_skips_missing_ones(
 
 def test_the_tool_modules_setting_defaults_to_the_demo_tools(settings: object) -> None:
     assert settings.DECORUM_TOOL_MODULES == ["behavior.demo.tools"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db
+def test_a_decorated_tool_with_a_list_of_choices_is_accepted_by_the_behavior_model(cleanup: list[str]) -> None:
+    from agents.services import tool_create
+    from behavior.services import agent_export_document
+    from behavior.snapshot import snapshot_from_document
+    from tests.factories import make_agent
+
+    @tool(name="choose_legs")
+    async def choose_legs(legs: list[Literal["outbound", "return"]]) -> dict[str, str]:
+        """Pick the legs of a trip to change.
+
+        Args:
+            legs: Which legs.
+        """
+        return {}
+
+    cleanup.append("choose_legs")
+    agent = make_agent("Legs")
+    document = registered_tool("choose_legs").definition.to_document()
+
+    tool_create(agent=agent, data={**document, "service": None})
+
+    snapshot = snapshot_from_document(agent_export_document(agent))
+    (legs,) = snapshot.tools[0].parameters
+    assert (legs.type, legs.items, legs.enum) == ("list", "enum", ("outbound", "return"))

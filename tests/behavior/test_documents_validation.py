@@ -468,10 +468,25 @@ def test_it_checks_enum_and_list_parameters(demo_document: dict[str, Any]) -> No
     parameters[1]["type"] = "list"  # a list without item type
 
     assert errors_of(demo_document) == [
-        {"path": "tools[0].parameters[0].enum", "message": "only an enum parameter has values (this one is str)"},
+        {
+            "path": "tools[0].parameters[0].enum",
+            "message": "only an enum parameter or a list of enums has values (this one is str)",
+        },
         {"path": "tools[0].parameters[1].items", "message": "a list parameter needs its element type"},
-        {"path": "tools[0].parameters[2].enum", "message": "an enum parameter needs its values"},
+        {"path": "tools[0].parameters[2].enum", "message": "an enum parameter (or a list of enums) needs its values"},
     ]
+
+
+def test_a_list_of_enum_values_is_valid_once_it_lists_its_values(demo_document: dict[str, Any]) -> None:
+    parameter = demo_document["tools"][0]["parameters"][0]
+    parameter.update({"type": "list", "items": "enum", "enum": []})
+
+    assert errors_of(demo_document) == [
+        {"path": "tools[0].parameters[0].enum", "message": "an enum parameter (or a list of enums) needs its values"}
+    ]
+
+    parameter["enum"] = ["window", "aisle"]
+    document_validate(demo_document)  # no error
 
 
 def test_it_reports_every_error_at_once(demo_document: dict[str, Any]) -> None:
