@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 # Channel-layer message types; a consumer handles "session.event" in `session_event`, etc.
 EVENT = "session.event"
 CHUNK = "session.chunk"
-MESSAGE_TYPES = frozenset({EVENT, CHUNK})
+REWOUND = "session.rewound"
+MESSAGE_TYPES = frozenset({EVENT, CHUNK, REWOUND})
 
 SEND_TIMEOUT_SECONDS = 5.0
 
@@ -64,6 +65,11 @@ def event_broadcast_on_commit(event: Any) -> None:
     from sessions.serializers import event_to_dict
 
     broadcast_on_commit(event.session.uid, message_type=EVENT, payload={"event": event_to_dict(event)})
+
+
+def rewind_broadcast_on_commit(session_uid: UUID | str, *, from_offset: int) -> None:
+    """Tell the session's clients, after commit, that the events from `from_offset` on were deleted."""
+    broadcast_on_commit(session_uid, message_type=REWOUND, payload={"from": from_offset})
 
 
 async def chunk_broadcast(session_uid: UUID | str, *, turn_id: int, message_id: str, text: str) -> None:

@@ -9,6 +9,8 @@ Protocol (JSON text frames):
                                                                              earlier frames are handled)
     server → {"type": "event", "event": {...sessions.serializers.event_to_dict...}}
              {"type": "chunk", "turn": <turn id>, "message_id": "...", "text": "..."}   (streamed, not stored)
+             {"type": "rewound", "from": <offset>}   (events from that offset on were deleted: drop them; the
+                                                     offsets are used again by the events that follow)
              {"type": "error", "code": "...", "message": "..."}
              {"type": "pong"}
 Chunks belong to the message whose `message_id` they carry; the stored "message" event is the final text
@@ -133,6 +135,10 @@ class SandboxConsumer(AsyncWebsocketConsumer):
         if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_OFFSET:
             await self._error("bad_request", '"after" must be the last offset you saw (0 for everything).')
             return
+        last = await database_call(_last_offset)(self.session)
+        if after > last:  # the client saw events a rewind has since deleted
+            await self._send_rewound(last + 1)
+            after = last
         self.last_sent = after
         await self._replay(upto=None)
 
@@ -186,6 +192,20 @@ class SandboxConsumer(AsyncWebsocketConsumer):
             )
         )
 
+    async def session_rewound(self, message: dict[str, Any]) -> None:
+        """Events from `from` on were deleted (API rewind): the client drops them, and the offsets they had
+        are sent again as new events take them (any already committed are replayed now)."""
+        if self.last_sent is None:
+            return
+        first_gone = int(message["from"])
+        await self._send_rewound(first_gone)
+        if self.last_sent >= first_gone:
+            self.last_sent = first_gone - 1
+            await self._replay(upto=None)
+
+    async def _send_rewound(self, first_gone: int) -> None:
+        await self.send(text_data=json.dumps({"type": "rewound", "from": first_gone}))
+
     async def _replay(self, *, upto: int | None) -> None:
         while True:
             assert self.last_sent is not None
@@ -209,6 +229,11 @@ def _session_with_access(user: Any, uid: Any) -> tuple[Session, SessionAccess] |
         return None
     access = session_access(user, session)
     return (session, access) if access.view else None
+
+
+def _last_offset(session: Session) -> int:
+    last = Event.objects.filter(session_id=session.pk).order_by("-offset").values_list("offset", flat=True).first()
+    return int(last or 0)
 
 
 def _events_page(session: Session, *, after: int, upto: int | None) -> list[dict[str, Any]]:

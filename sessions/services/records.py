@@ -21,6 +21,7 @@ from behavior.services.rows import (
     validation_failed,
 )
 from config.errors import Conflict, ValidationFailed
+from sessions.broadcast import rewind_broadcast_on_commit
 from sessions.models import Customer, Event, Session, SessionSource, Trace, Turn, TurnStatus
 from sessions.services.core import CUSTOMER_METADATA_MAX_BYTES, customer_create, session_create
 from sessions.services.sandbox import session_state_before
@@ -135,6 +136,7 @@ def session_rewind(session: Session, *, from_offset: int) -> int:
             return 0
         Turn.objects.filter(session_id=locked.pk, trigger_event__offset__gte=from_offset).delete()
         doomed.delete()
+        rewind_broadcast_on_commit(locked.uid, from_offset=from_offset)
         last_turn = (
             Turn.objects.filter(session_id=locked.pk, trigger_event__offset__lt=from_offset)
             .order_by("-trigger_event__offset")

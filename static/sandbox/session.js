@@ -63,6 +63,7 @@
       }
       if (frame.type === "event" && frame.event) onEvent(frame.event);
       else if (frame.type === "chunk") onChunk(frame);
+      else if (frame.type === "rewound") onRewound(parseInt(frame.from, 10));
       else if (frame.type === "error") onError(frame);
     });
     socket.addEventListener("close", function (closed) {
@@ -112,6 +113,22 @@
       dropStreams(event.turn, data.message_id);
     }
     insertEvent(event);
+  }
+
+  // Events from `first` on were deleted on the server (a rewind through the API): their offsets come back
+  // with the events that follow.
+  function onRewound(first) {
+    if (!(first >= 1)) return;
+    var children = Array.prototype.slice.call(log.children);
+    children.forEach(function (child) {
+      if (child.dataset.offset && parseInt(child.dataset.offset, 10) >= first) child.remove();
+    });
+    var bubbles = stream.querySelectorAll(".streaming");
+    for (var i = 0; i < bubbles.length; i++) bubbles[i].remove();
+    if (lastOffset >= first) {
+      lastOffset = first - 1;
+      chat.dataset.lastOffset = String(lastOffset);
+    }
   }
 
   function insertEvent(event) {

@@ -9,6 +9,7 @@ pytest-django's in-memory test database cannot be shared with it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -69,9 +70,26 @@ def _wait_for(url: str, process: subprocess.Popen[Any], log: Path) -> None:
 class LiveApp:
     """The running server: its base URL and the processes and logs behind it."""
 
-    def __init__(self, base_url: str, data_dir: Path) -> None:
+    def __init__(self, base_url: str, data_dir: Path, env: dict[str, str]) -> None:
         self.base_url = base_url
         self.data_dir = data_dir
+        self.env = env
+
+    def manage(self, *arguments: str) -> str:
+        """Run a management command against the app's database; its standard output."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *arguments],
+            cwd=REPO, env=self.env, check=True, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        return done.stdout
+
+    def api(self, method: str, path: str, key: str) -> Any:
+        """Call the REST API with an API key; the decoded JSON answer."""
+        request = urllib.request.Request(
+            self.url("/api" + path), method=method, headers={"Authorization": f"Bearer {key}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -129,7 +147,7 @@ def live_app() -> Iterator[LiveApp]:
         processes.append(server)
         base_url = f"http://127.0.0.1:{web_port}"
         _wait_for(base_url + "/accounts/login/", server, data_dir / "server.log")
-        yield LiveApp(base_url, data_dir)
+        yield LiveApp(base_url, data_dir, env)
     finally:
         for process in processes:
             process.terminate()

@@ -4,6 +4,8 @@ read why it replied, flag and branch, take over as a human, and survive a droppe
 from __future__ import annotations
 
 import re
+import time
+import urllib.error
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +198,34 @@ def test_the_chat_resumes_after_the_websocket_drops(page: Any, log_in: Any, live
     assert len(offsets) == len(set(offsets)), f"an event is shown twice: {offsets}"
     assert offsets == sorted(offsets, key=int)
     assert page.locator("#chat-log .event.from-customer").count() == 2
+
+
+def test_a_rewind_through_the_api_removes_the_deleted_events_from_an_open_chat(
+    page: Any, log_in: Any, live_app: LiveApp, artifacts: Path
+) -> None:
+    log_in("tester")
+    start_session(page, customer="Maria Lopez")
+    send_as_customer(page, "How much baggage can I bring?")
+    wait_for_reply(page)
+    uid = re.search(r"/sandbox/sessions/([0-9a-f-]+)/$", page.url).group(1)  # type: ignore[union-attr]
+    key = live_app.manage("create_api_key", "--name", "rewind-test", "--role", "tester").strip()
+
+    deleted = None
+    for _attempt in range(20):  # the turn may still be finishing its post-reply analysis (409 until then)
+        try:
+            deleted = live_app.api("DELETE", f"/sessions/{uid}/events?from=2", key)
+            break
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 409, refused.read()
+            time.sleep(0.5)
+    assert deleted is not None
+
+    assert deleted["deleted"] >= 1
+    page.wait_for_function("() => document.querySelectorAll('#chat-log .event').length === 1")
+    send_as_customer(page, "And on a Flex fare?")
+    wait_for_reply(page)
+    page.screenshot(path=str(artifacts / "sandbox-after-rewind.png"), full_page=True)
+    offsets = page.eval_on_selector_all("#chat-log .event", "nodes => nodes.map(node => +node.dataset.offset)")
+    assert offsets[:2] == [1, 2] and offsets == sorted(set(offsets)), offsets
+    customer_texts = page.locator("#chat-log .event.from-customer .bubble-text").all_inner_texts()
+    assert customer_texts == ["How much baggage can I bring?", "And on a Flex fare?"]

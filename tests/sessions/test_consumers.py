@@ -17,6 +17,7 @@ from sessions.models import Event, EventKind, EventSource, Session
 from sessions.routing import websocket_urlpatterns
 from sessions.serializers import event_to_dict
 from sessions.services import customer_message_post, event_append, session_mode_set
+from sessions.services.records import session_rewind
 from tests.factories import make_session
 from tests.support.realtime import ScriptedEngine, realtime_settings
 
@@ -228,6 +229,37 @@ async def test_a_live_event_ahead_of_a_missing_one_is_preceded_by_it_from_the_da
     received = await frames(communicator)
 
     assert offsets(received) == [1, 2]
+    await communicator.disconnect()
+
+
+async def test_a_rewind_tells_connected_clients_and_the_reused_offsets_reach_them(
+    tester_session: Session, tester_user: Any
+) -> None:
+    communicator = await connected(tester_session, tester_user)
+    await communicator.send_json_to({"type": "message", "text": "one"})
+    assert offsets(await frames(communicator)) == [1, 2, 3, 4, 5]
+
+    await sync_to_async(session_rewind)(tester_session, from_offset=2)
+    assert await frames(communicator) == [{"type": "rewound", "from": 2}]
+
+    again = await sync_to_async(append_message)(tester_session, "after the rewind")
+    assert again.offset == 2
+    assert offsets(await frames(communicator)) == [2]
+    await communicator.disconnect()
+
+
+async def test_a_client_resuming_past_the_end_of_a_rewound_log_is_told_to_drop_what_it_has(
+    tester_session: Session, tester_user: Any
+) -> None:
+    await sync_to_async(append_message)(tester_session, "one")
+    await sync_to_async(append_message)(tester_session, "two")
+    await sync_to_async(session_rewind)(tester_session, from_offset=2)
+
+    communicator = await connected(tester_session, tester_user, after=5)  # it saw 1..5 before the rewind
+    assert await frames(communicator) == [{"type": "rewound", "from": 2}]
+
+    replacement = await sync_to_async(append_message)(tester_session, "three")
+    assert offsets(await frames(communicator)) == [replacement.offset] == [2]
     await communicator.disconnect()
 
 
