@@ -6,10 +6,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from agents.models import Agent, Tool
-from behavior.models import Guideline, Journey, JourneyState, JourneyTransition, StateKind
+from behavior.models import (
+    CannedResponse,
+    ContextVariable,
+    GlossaryTerm,
+    Guideline,
+    Journey,
+    JourneyState,
+    JourneyTransition,
+    Relationship,
+    StateKind,
+    Tag,
+)
 from behavior.services.rows import (
     conflict_on_integrity_error,
     fields_apply,
@@ -25,10 +36,19 @@ from config.errors import Conflict
 
 JOURNEY_FIELDS = ("key", "title", "description", "conditions")
 STATE_FIELDS = ("key", "kind", "action", "initial", "position")
+# Entities that can be scoped to a journey by its tag: (kind, model, attribute naming a row).
+SCOPE_TAGGED: tuple[tuple[str, Any, str], ...] = (
+    ("guidelines", Guideline, "key"),
+    ("journeys", Journey, "key"),
+    ("glossary_terms", GlossaryTerm, "name"),
+    ("context_variables", ContextVariable, "name"),
+    ("canned_responses", CannedResponse, "key"),
+)
 
 
 @transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
 def _journey_write(journey: Journey, data: Mapping[str, Any]) -> Journey:
+    old_scope_tag = journey.scope_tag_name if journey.pk else None
     fields_apply(journey, data, JOURNEY_FIELDS)
     unique_or_conflict(
         Journey.objects.filter(agent_id=journey.agent_id),
@@ -49,7 +69,40 @@ def _journey_write(journey: Journey, data: Mapping[str, Any]) -> Journey:
             journey.tags.set(tags)
         if triggers is not None:
             journey.triggers.set(triggers)
+        if old_scope_tag is not None and old_scope_tag != journey.scope_tag_name:
+            _scope_retag(journey.agent_id, old=old_scope_tag, new=journey.scope_tag_name)
     return journey
+
+
+def _scoped_to(agent_id: int, tag_name: str) -> dict[str, list[str]]:
+    """What of this agent carries the journey's scope tag: {kind: [names]} (tags are shared by agents)."""
+    found: dict[str, list[str]] = {}
+    for kind, model, label in SCOPE_TAGGED:
+        rows = model.objects.filter(agent_id=agent_id, tags__name=tag_name)
+        names = [str(getattr(row, label)) for row in rows.order_by("pk")]
+        if names:
+            found[kind] = names
+    relationships = Relationship.objects.filter(agent_id=agent_id).filter(
+        Q(source_tag__name=tag_name) | Q(target_tag__name=tag_name)
+    )
+    if count := relationships.count():
+        found["relationships"] = [f"{count} relationship(s) with the tag as an endpoint"]
+    return found
+
+
+def _scope_retag(agent_id: int, *, old: str, new: str) -> None:
+    """A renamed journey keeps what was scoped to it: this agent's entities and relationships move from the
+    old `journey:<key>` tag to the new one (other agents' journeys of the old key keep theirs)."""
+    old_tag = Tag.objects.filter(name=old).first()
+    if old_tag is None:
+        return
+    (new_tag,) = tags_resolve([new])
+    for _kind, model, _label in SCOPE_TAGGED:
+        for row in model.objects.filter(agent_id=agent_id, tags=old_tag):
+            row.tags.remove(old_tag)
+            row.tags.add(new_tag)
+    Relationship.objects.filter(agent_id=agent_id, source_tag=old_tag).update(source_tag=new_tag)
+    Relationship.objects.filter(agent_id=agent_id, target_tag=old_tag).update(target_tag=new_tag)
 
 
 def journey_create(*, agent: Agent, data: Mapping[str, Any]) -> Journey:
@@ -63,7 +116,17 @@ def journey_update(journey: Journey, *, data: Mapping[str, Any]) -> Journey:
 
 
 def journey_delete(journey: Journey) -> None:
-    """Delete a journey with its states, transitions and relationships."""
+    """Delete a journey with its states, transitions and relationships. Refused (409) while entities of the
+    agent are scoped to it with its `journey:<key>` tag: deleting would silently make them apply always."""
+    scoped = _scoped_to(journey.agent_id, journey.scope_tag_name)
+    if scoped:
+        listed = "; ".join(f"{kind}: {', '.join(names[:5])}" for kind, names in scoped.items())
+        raise Conflict(
+            f"Entities are scoped to this journey with the tag {journey.scope_tag_name!r} ({listed}). "
+            "Remove the tag from them, or delete them, first.",
+            details={"scoped": scoped},
+            code="journey_in_use",
+        )
     journey.delete()
 
 

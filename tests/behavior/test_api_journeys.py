@@ -9,7 +9,7 @@ import pytest
 from agents.models import Agent
 from behavior.models import Journey, JourneyState, JourneyTransition
 from tests.api_helpers import api_client, assert_error
-from tests.factories import make_guideline, make_journey, make_tool
+from tests.factories import make_guideline, make_journey, make_tag, make_tool
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +220,30 @@ def test_an_unknown_state_key_is_named_in_the_error_and_nothing_is_written(edito
     assert body["details"][0]["path"] == "target"
     assert "payment" in body["details"][0]["message"]
     assert journey.transitions.count() == 0
+
+
+def test_renaming_a_journey_moves_what_was_scoped_to_it_and_the_agent_still_publishes(
+    editor: Any, agent: Agent, other_agent: Agent, journey: Journey
+) -> None:
+    scoped = make_guideline(agent, "refund-step-tip", tags=[make_tag("journey:refund")])
+    make_journey(other_agent, "refund")  # another agent's journey of the same key keeps its scope
+    elsewhere = make_guideline(other_agent, "other-refund-tip", tags=[make_tag("journey:refund")])
+
+    renamed = editor.patch(f"/journeys/{journey.pk}", {"key": "refund-request"})
+
+    assert renamed.status_code == 200
+    assert [tag.name for tag in scoped.tags.all()] == ["journey:refund-request"]
+    assert [tag.name for tag in elsewhere.tags.all()] == ["journey:refund"]
+    assert editor.post(f"/agents/{agent.pk}/publish").status_code == 201
+
+
+def test_a_journey_that_entities_are_scoped_to_cannot_be_deleted(editor: Any, agent: Agent, journey: Journey) -> None:
+    scoped = make_guideline(agent, "refund-step-tip", tags=[make_tag("journey:refund")])
+
+    refused = editor.delete(f"/journeys/{journey.pk}")
+
+    assert_error(refused, 409, "journey_in_use")
+    assert refused.json()["details"]["scoped"] == {"guidelines": ["refund-step-tip"]}
+    assert Journey.objects.filter(pk=journey.pk).exists()
+    scoped.tags.clear()
+    assert editor.delete(f"/journeys/{journey.pk}").status_code == 204
