@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from agents.models import Agent
 from behavior.engine.ports import LLMError
@@ -130,7 +131,13 @@ def test_a_turn_superseded_while_it_waits_on_the_model_emits_no_reply(
 
     def newer_message_then_answer(request: Any, schema: Any) -> Any:
         # The customer writes again while the model is thinking (from another thread, like a web request).
-        writer = threading.Thread(target=lambda: customer_message_post(session, text="No, Paris"))
+        def write() -> None:
+            try:
+                customer_message_post(session, text="No, Paris")
+            finally:
+                connection.close()  # the thread's own connection (it would keep the test database open)
+
+        writer = threading.Thread(target=write)
         writer.start()
         writer.join()
         return ScriptedLLM(reply="Rome it is.")._default(request, schema)
