@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 from agents.embeddings import (
     CachingEmbedder,
@@ -229,7 +229,7 @@ async def test_cache_still_answers_when_the_store_fails(caplog: pytest.LogCaptur
 async def test_database_cache_survives_a_new_process() -> None:
     first_inner = CountingEmbedder()
     await CachingEmbedder(first_inner, store=DatabaseEmbeddingStore()).embed(["refund", "baggage", "refund"])
-    rows = await sync_to_async(
+    rows = await database_sync_to_async(
         lambda: sorted(EmbeddingRecord.objects.values_list("model_id", "content_hash", "dimensions"))
     )()
     assert rows == sorted([("counting-v1", content_hash("refund"), 4), ("counting-v1", content_hash("baggage"), 4)])
@@ -239,15 +239,15 @@ async def test_database_cache_survives_a_new_process() -> None:
     vectors = await CachingEmbedder(second_inner, store=DatabaseEmbeddingStore()).embed(["baggage", "refund", "new"])
     assert second_inner.calls == [["new"]]
     assert vectors[:2] == [[7.0, 1.0, 0.0, 0.0], [6.0, 1.0, 0.0, 0.0]]
-    assert await sync_to_async(EmbeddingRecord.objects.count)() == 3
+    assert await database_sync_to_async(EmbeddingRecord.objects.count)() == 3
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_database_cache_ignores_corrupt_rows_and_other_models() -> None:
-    await sync_to_async(EmbeddingRecord.objects.create)(
+    await database_sync_to_async(EmbeddingRecord.objects.create)(
         model_id="counting-v1", content_hash=content_hash("x"), dimensions=4, vector=b"\x00\x01"
     )
-    await sync_to_async(EmbeddingRecord.objects.create)(
+    await database_sync_to_async(EmbeddingRecord.objects.create)(
         model_id="another-model",
         content_hash=content_hash("y"),
         dimensions=4,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
@@ -97,7 +97,7 @@ async def test_an_anonymous_user_is_refused_with_4401(tester_session: Session) -
 async def test_another_tester_is_refused_with_4403(tester_session: Session) -> None:
     from tests.factories import make_user
 
-    other = await sync_to_async(make_user)("other-tester", "tester")
+    other = await database_sync_to_async(make_user)("other-tester", "tester")
     communicator = communicator_for(tester_session, other)
     await communicator.connect()
 
@@ -132,7 +132,7 @@ async def test_the_creator_and_an_admin_are_admitted(
 
 async def test_resume_replays_every_event_after_the_offset(tester_session: Session, tester_user: Any) -> None:
     for number in range(1, 6):
-        await sync_to_async(append_message)(tester_session, f"message {number}")
+        await database_sync_to_async(append_message)(tester_session, f"message {number}")
 
     communicator = await connected(tester_session, tester_user, after=2)
     received = await synced(communicator)
@@ -145,7 +145,7 @@ async def test_resume_replays_every_event_after_the_offset(tester_session: Sessi
 
 async def test_a_long_log_is_replayed_in_pages_without_gaps(tester_session: Session, tester_user: Any) -> None:
     for number in range(450):
-        await sync_to_async(append_message)(tester_session, f"m{number}")
+        await database_sync_to_async(append_message)(tester_session, f"m{number}")
 
     communicator = await connected(tester_session, tester_user, after=0)
     received = await frames(communicator)
@@ -183,7 +183,7 @@ async def test_a_reconnecting_client_gets_what_it_missed_once_and_in_order(
     await first.disconnect()
 
     # While the client is away the conversation goes on.
-    await sync_to_async(customer_message_post)(tester_session, text="two")
+    await database_sync_to_async(customer_message_post)(tester_session, text="two")
 
     second = await connected(tester_session, tester_user, after=seen[-1])
     await second.send_json_to({"type": "message", "text": "three"})
@@ -196,19 +196,19 @@ async def test_a_reconnecting_client_gets_what_it_missed_once_and_in_order(
 async def test_live_copies_of_events_already_replayed_are_not_sent_twice(
     tester_session: Session, tester_user: Any
 ) -> None:
-    early = await sync_to_async(append_message)(tester_session, "early")
+    early = await database_sync_to_async(append_message)(tester_session, "early")
     communicator = await connected(tester_session, tester_user, after=None)
     # Committed after the consumer joined the group, before it resumed: in the replay and in the queue.
-    during = await sync_to_async(append_message)(tester_session, "during")
+    during = await database_sync_to_async(append_message)(tester_session, "during")
 
     await communicator.send_json_to({"type": "resume", "after": 0})
     assert offsets(await frames(communicator)) == [early.offset, during.offset]
 
     # A broadcast that arrives after the replay already covered it (an event committed during the replay).
     await get_channel_layer().group_send(
-        session_group(tester_session.uid), {"type": EVENT, "event": await sync_to_async(event_to_dict)(during)}
+        session_group(tester_session.uid), {"type": EVENT, "event": await database_sync_to_async(event_to_dict)(during)}
     )
-    later = await sync_to_async(append_message)(tester_session, "later")
+    later = await database_sync_to_async(append_message)(tester_session, "later")
     assert offsets(await frames(communicator)) == [later.offset]
     await communicator.disconnect()
 
@@ -219,8 +219,12 @@ async def test_a_live_event_ahead_of_a_missing_one_is_preceded_by_it_from_the_da
     communicator = await connected(tester_session, tester_user)
     assert await synced(communicator) == []
     # Two processes commit offsets 1 and 2, and the broadcast of 2 overtakes that of 1.
-    one = await sync_to_async(event_append)(tester_session, kind="message", source="customer", data={"text": "one"})
-    two = await sync_to_async(event_append)(tester_session, kind="message", source="agent", data={"text": "two"})
+    one = await database_sync_to_async(event_append)(
+        tester_session, kind="message", source="customer", data={"text": "one"}
+    )
+    two = await database_sync_to_async(event_append)(
+        tester_session, kind="message", source="agent", data={"text": "two"}
+    )
     layer = get_channel_layer()
     for event in (two, one):
         event.session = tester_session
@@ -239,10 +243,10 @@ async def test_a_rewind_tells_connected_clients_and_the_reused_offsets_reach_the
     await communicator.send_json_to({"type": "message", "text": "one"})
     assert offsets(await frames(communicator)) == [1, 2, 3, 4, 5]
 
-    await sync_to_async(session_rewind)(tester_session, from_offset=2)
+    await database_sync_to_async(session_rewind)(tester_session, from_offset=2)
     assert await frames(communicator) == [{"type": "rewound", "from": 2}]
 
-    again = await sync_to_async(append_message)(tester_session, "after the rewind")
+    again = await database_sync_to_async(append_message)(tester_session, "after the rewind")
     assert again.offset == 2
     assert offsets(await frames(communicator)) == [2]
     await communicator.disconnect()
@@ -251,21 +255,21 @@ async def test_a_rewind_tells_connected_clients_and_the_reused_offsets_reach_the
 async def test_a_client_resuming_past_the_end_of_a_rewound_log_is_told_to_drop_what_it_has(
     tester_session: Session, tester_user: Any
 ) -> None:
-    await sync_to_async(append_message)(tester_session, "one")
-    await sync_to_async(append_message)(tester_session, "two")
-    await sync_to_async(session_rewind)(tester_session, from_offset=2)
+    await database_sync_to_async(append_message)(tester_session, "one")
+    await database_sync_to_async(append_message)(tester_session, "two")
+    await database_sync_to_async(session_rewind)(tester_session, from_offset=2)
 
     communicator = await connected(tester_session, tester_user, after=5)  # it saw 1..5 before the rewind
     assert await frames(communicator) == [{"type": "rewound", "from": 2}]
 
-    replacement = await sync_to_async(append_message)(tester_session, "three")
+    replacement = await database_sync_to_async(append_message)(tester_session, "three")
     assert offsets(await frames(communicator)) == [replacement.offset] == [2]
     await communicator.disconnect()
 
 
 async def test_events_are_not_sent_before_the_client_resumes(tester_session: Session, tester_user: Any) -> None:
     communicator = await connected(tester_session, tester_user, after=None)
-    await sync_to_async(append_message)(tester_session, "hello")
+    await database_sync_to_async(append_message)(tester_session, "hello")
 
     assert await frames(communicator) == []
     await communicator.disconnect()
@@ -311,7 +315,7 @@ async def test_an_oversized_frame_is_refused_before_it_reaches_the_database(
 async def test_an_operator_may_watch_and_reply_in_human_mode_but_not_write_as_the_customer(
     tester_session: Session, operator_user: Any
 ) -> None:
-    await sync_to_async(session_mode_set)(tester_session, mode="human", user=operator_user)
+    await database_sync_to_async(session_mode_set)(tester_session, mode="human", user=operator_user)
     communicator = await connected(tester_session, operator_user)
     assert offsets(await frames(communicator)) == [1]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 from config.errors import Conflict, PayloadTooLarge, ValidationFailed
 from sessions.models import Event, Session, Turn, TurnStatus
@@ -144,7 +144,7 @@ def test_an_operator_message_is_refused_unless_the_session_is_in_human_mode(
 async def test_the_stored_message_is_broadcast_to_the_session_group(session: Session, enqueued: list[int]) -> None:
     layer, channel = await group_listen(session.uid)
 
-    event = await sync_to_async(customer_message_post)(session, text="ping")
+    event = await database_sync_to_async(customer_message_post)(session, text="ping")
     messages = await group_drain(layer, channel)
 
     assert [m["type"] for m in messages] == ["session.event"]

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -94,7 +94,7 @@ def test_a_superseded_turn_emits_nothing_and_the_new_turn_sees_the_full_history(
     first_turn = queued[0]
 
     async def customer_writes_again() -> None:
-        await sync_to_async(customer_message_post)(session, text="Actually, Paris")
+        await database_sync_to_async(customer_message_post)(session, text="Actually, Paris")
 
     engine.during = customer_writes_again
     assert turn_execute(first_turn) == TurnStatus.SUPERSEDED
@@ -133,7 +133,7 @@ def test_a_takeover_during_the_turn_stops_the_reply(
     customer_message_post(session, text="help")
 
     async def operator_takes_over() -> None:
-        await sync_to_async(session_mode_set)(session, mode="human", user=operator_user)
+        await database_sync_to_async(session_mode_set)(session, mode="human", user=operator_user)
 
     engine.during = operator_takes_over
     assert turn_execute(queued[0]) == TurnStatus.SUPERSEDED
@@ -268,7 +268,7 @@ async def test_chunks_are_broadcast_between_the_stored_events_but_never_stored(
     engine.reply = "Three word reply"
     layer, channel = await group_listen(session.uid)
 
-    await sync_to_async(customer_message_post)(session, text="Hi")
+    await database_sync_to_async(customer_message_post)(session, text="Hi")
     messages = await group_drain(layer, channel)
 
     flow = [("chunk", m["text"]) if m["type"] == "session.chunk" else ("event", m["event"]["offset"]) for m in messages]
@@ -340,7 +340,7 @@ async def test_in_process_turns_run_in_a_background_thread_and_stream_to_the_gro
     settings.TURNS_IN_PROCESS = True
     layer, channel = await group_listen(session.uid)
 
-    await sync_to_async(customer_message_post)(session, text="Hi")
+    await database_sync_to_async(customer_message_post)(session, text="Hi")
     received: list[dict[str, Any]] = []
     async with asyncio.timeout(10):
         while not received or received[-1].get("event", {}).get("data") != {"status": "ready"}:
@@ -377,14 +377,14 @@ async def test_the_emitter_silences_a_superseded_turn_even_if_the_engine_streams
 ) -> None:
     monkeypatch.setattr("sessions.emitter.CHUNK_CANCEL_CHECK_SECONDS", 0.0)
     engine.checks_cancellation = False
-    await sync_to_async(customer_message_post)(session, text="first")
+    await database_sync_to_async(customer_message_post)(session, text="first")
 
     async def customer_writes_again() -> None:
-        await sync_to_async(customer_message_post)(session, text="second")
+        await database_sync_to_async(customer_message_post)(session, text="second")
 
     engine.during = customer_writes_again
     layer, channel = await group_listen(session.uid)
-    status = await sync_to_async(turn_execute, thread_sensitive=False)(queued[0])
+    status = await database_sync_to_async(turn_execute, thread_sensitive=False)(queued[0])
     messages = await group_drain(layer, channel)
 
     assert status == TurnStatus.SUPERSEDED
