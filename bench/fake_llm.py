@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from behavior.engine.ports import LLMCallRecord, LLMRequest, StructuredResult
+from behavior.engine.ports import LLMCallRecord, LLMRequest, StructuredResult, TextSink
 from behavior.engine.types import Journey, Snapshot, Tool
 from bench.text import estimate_tokens, fact_pattern, find_latest, overlap_holds
 
@@ -99,19 +99,33 @@ class BenchLLM:
         self.calls.clear()
         self.cpu_seconds = 0.0
 
-    async def generate(self, request: LLMRequest, schema: type[SchemaT]) -> StructuredResult[SchemaT]:
+    async def generate(
+        self, request: LLMRequest, schema: type[SchemaT], *, on_text: TextSink | None = None
+    ) -> StructuredResult[SchemaT]:
+        """With `on_text`, the answer's JSON streams in chunks paced by the latency model (same total)."""
         loop = asyncio.get_running_loop()
         start_loop, start_cpu = loop.time(), time.perf_counter()
         value = self._answer(request, schema)
-        completion = estimate_tokens(value.model_dump_json())
+        text = value.model_dump_json()
+        completion = estimate_tokens(text)
         prompt = _prompt_tokens(request) + self._schema_overhead(schema)
         simulated = self.latency.total_ms(prompt, completion)
         log = CallLog(request.purpose, schema.__name__, prompt, completion, simulated, start=start_loop)
         self.calls.append(log)
         spent = time.perf_counter() - start_cpu
         self.cpu_seconds += spent
-        await asyncio.sleep(max(0.0, simulated / 1000 - spent))
-        log.end = log.first_token = loop.time()
+        if on_text is None:
+            await asyncio.sleep(max(0.0, simulated / 1000 - spent))
+        else:
+            await asyncio.sleep(max(0.0, self.latency.first_token_ms(prompt) / 1000 - spent))
+            log.first_token = loop.time()
+            for start in range(0, len(text), _REPLY_CHUNK_CHARS):
+                chunk = text[start : start + _REPLY_CHUNK_CHARS]
+                await asyncio.sleep(self.latency.completion_ms(estimate_tokens(chunk)) / 1000)
+                await on_text(chunk)
+        log.end = loop.time()
+        if log.first_token is None:
+            log.first_token = log.end
         record = LLMCallRecord(
             purpose=request.purpose,
             model=request.model or self.model,

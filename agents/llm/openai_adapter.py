@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from agents.llm.errors import LLMCallError, LLMCallTimeoutError, LLMReplyValidationError
 from agents.llm.grammar_bounds import grammar_bounded
 from agents.llm.strict_schema import json_schema_name, strict_json_schema
-from behavior.engine.ports import LLMCallRecord, LLMMessage, LLMRequest, StructuredResult
+from behavior.engine.ports import LLMCallRecord, LLMMessage, LLMRequest, StructuredResult, TextSink
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,11 @@ class OpenAILLM:
 
     # ------------------------------------------------------------------ the port
 
-    async def generate(self, request: LLMRequest, schema: type[SchemaT]) -> StructuredResult[SchemaT]:
+    async def generate(
+        self, request: LLMRequest, schema: type[SchemaT], *, on_text: TextSink | None = None
+    ) -> StructuredResult[SchemaT]:
+        """See the LLM port. With `on_text` the first attempt is streamed (chunks of raw JSON); a failure
+        after the first chunk is not retried (the text already went out), re-asks are not streamed."""
         model = self._model_for(request)
         json_schema, strict = strict_json_schema(schema)
         messages = self._messages_with_schema(request.messages, json_schema)
@@ -111,7 +115,7 @@ class OpenAILLM:
             if attempt:
                 retries += 1  # a re-ask is one more round trip, traced like a transport retry
             try:
-                completion, transport_retries = await self._with_retries(
+                (content, usage), transport_retries = await self._with_retries(
                     functools.partial(
                         self._complete,
                         request,
@@ -120,6 +124,7 @@ class OpenAILLM:
                         schema=schema,
                         json_schema=json_schema,
                         strict=strict,
+                        on_text=on_text if attempt == 0 else None,
                     )
                 )
             except _CallFailed as failed:
@@ -140,8 +145,6 @@ class OpenAILLM:
                 )
                 raise _error_for(failure, record=record) from failed
             retries += transport_retries
-            content = completion.choices[0].message.content if completion.choices else None
-            usage = completion.usage
             prompt_tokens += usage.prompt_tokens if usage else _estimated_tokens(_messages_text(messages))
             completion_tokens += usage.completion_tokens if usage else _estimated_tokens(content or "")
             try:
@@ -235,7 +238,9 @@ class OpenAILLM:
         schema: type[BaseModel],
         json_schema: dict[str, Any],
         strict: bool,
-    ) -> Any:
+        on_text: TextSink | None = None,
+    ) -> tuple[str | None, Any]:
+        """One call: the reply's content and its usage (None when the server sent none)."""
         arguments = self.completion_arguments(request, model=model, messages=messages)
         if self.structured_output == "json_schema":
             arguments["response_format"] = {
@@ -244,9 +249,36 @@ class OpenAILLM:
             }
         else:
             arguments["response_format"] = {"type": "json_object", "schema": grammar_bounded(json_schema)}
+        if on_text is not None:
+            return await self._complete_streamed(arguments, on_text)
         # The client's read timeout is per read; this bounds the whole call.
         async with asyncio.timeout(self.timeout_seconds):
-            return await self.client().chat.completions.create(**arguments)
+            completion = await self.client().chat.completions.create(**arguments)
+        content = completion.choices[0].message.content if completion.choices else None
+        return content, completion.usage
+
+    async def _complete_streamed(self, arguments: dict[str, Any], on_text: TextSink) -> tuple[str | None, Any]:
+        arguments = {**arguments, "stream": True, "stream_options": {"include_usage": True}}
+        parts: list[str] = []
+        usage: Any = None
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                stream = await self.client().chat.completions.create(**arguments)
+                try:
+                    async for chunk in stream:
+                        if chunk.usage is not None:
+                            usage = chunk.usage
+                        for choice in chunk.choices:
+                            if choice.delta.content:
+                                parts.append(choice.delta.content)
+                                await on_text(choice.delta.content)
+                finally:
+                    await stream.close()
+        except (openai.OpenAIError, TimeoutError) as error:
+            if parts:  # part of the reply went out already: a retry would send it twice
+                raise _CallFailed(failure_of(error), retries=0) from error
+            raise
+        return "".join(parts), usage
 
     def _messages_with_schema(
         self, messages: tuple[LLMMessage, ...], json_schema: dict[str, Any]

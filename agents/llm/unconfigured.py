@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from agents.llm.errors import LLMNotConfiguredError
-from behavior.engine.ports import LLMCallRecord, LLMRequest, SchemaT, StructuredResult
+from behavior.engine.ports import LLMCallRecord, LLMRequest, SchemaT, StructuredResult, TextSink
 
 NOT_CONFIGURED_MESSAGE = "No language model is configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL)"
 
@@ -15,7 +15,9 @@ class UnconfiguredLLM:
     def __init__(self, message: str = NOT_CONFIGURED_MESSAGE) -> None:
         self.message = message
 
-    async def generate(self, request: LLMRequest, schema: type[SchemaT]) -> StructuredResult[SchemaT]:
+    async def generate(
+        self, request: LLMRequest, schema: type[SchemaT], *, on_text: TextSink | None = None
+    ) -> StructuredResult[SchemaT]:
         raise LLMNotConfiguredError(self.message)
 
     def stream(self, request: LLMRequest) -> UnconfiguredTextStream:

@@ -4,7 +4,7 @@ emitter); tests use scripted fakes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Literal, Protocol, TypeVar
@@ -75,9 +75,19 @@ class TextStream(Protocol):
     def __aiter__(self) -> AsyncIterator[str]: ...
 
 
+# Receives streamed text, one piece per call.
+TextSink = Callable[[str], Awaitable[None]]
+
+
 class LLM(Protocol):
-    async def generate(self, request: LLMRequest, schema: type[SchemaT]) -> StructuredResult[SchemaT]:
+    async def generate(
+        self, request: LLMRequest, schema: type[SchemaT], *, on_text: TextSink | None = None
+    ) -> StructuredResult[SchemaT]:
         """Structured generation: returns a validated instance of `schema`.
+
+        With `on_text`, the adapter streams the first attempt and awaits `on_text` with each piece of the
+        raw JSON as it arrives (the single-pass reply reaches the customer while it is written); re-asks
+        are not streamed. An adapter that cannot stream may ignore it.
 
         Raises LLMValidationError when the reply fails validation `max_attempts` times (the adapter
         re-asks with the validation error in between), LLMError on transport failure after retries.

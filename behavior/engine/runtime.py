@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from behavior.engine.history import HistoryView
 from behavior.engine.index import SnapshotIndex
-from behavior.engine.ports import LLMCallRecord, LLMError
+from behavior.engine.ports import LLMCallRecord, LLMError, TextSink
 from behavior.engine.prompts.sections import Prompt, estimate_tokens
 from behavior.engine.trace import LLMCallTrace, StageTiming, TurnTrace
 from behavior.engine.types import (
@@ -130,13 +130,18 @@ class TurnRuntime:
         hop: int | None,
         critical: bool = True,
         max_tokens: int | None = None,
+        on_text: TextSink | None = None,
     ) -> SchemaT:
-        """One structured call, recorded in the trace (also when it fails, then re-raised)."""
+        """One structured call, recorded in the trace (also when it fails, then re-raised). With `on_text`,
+        the raw JSON is streamed to it as it is generated (see the LLM port)."""
         request = prompt.request(model=self.agent.model, temperature=self.agent.temperature, max_tokens=max_tokens)
         started_ms = self.elapsed_ms()
         start = time.perf_counter()
         try:
-            result = await self.ports.llm.generate(request, schema)
+            if on_text is None:
+                result = await self.ports.llm.generate(request, schema)
+            else:
+                result = await self.ports.llm.generate(request, schema, on_text=on_text)
         except LLMError as exc:
             end = time.perf_counter()
             self.llm_waits.add(start, end)

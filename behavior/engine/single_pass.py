@@ -8,14 +8,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
 from behavior.engine.composition import Draft, canned_candidates, known_fields, new_message_id, strict_render
 from behavior.engine.index import SnapshotIndex
 from behavior.engine.journeys import JourneyTracker
+from behavior.engine.json_stream import StreamedStringField
 from behavior.engine.matching import Verdict, verdicts_from
 from behavior.engine.plan import ReplyPlan
 from behavior.engine.prompts.reply import single_pass_prompt
 from behavior.engine.resolution import Resolution, resolve
-from behavior.engine.runtime import TurnRuntime
+from behavior.engine.runtime import MAX_REPLY_CHARS, TurnRuntime
 from behavior.engine.schemas import SinglePassCanned, SinglePassReply
 from behavior.engine.types import CannedResponse, Guideline
 
@@ -90,7 +93,7 @@ async def single_pass_run(
     values = known_fields(runtime, ReplyPlan())
     schema: type[SinglePassCanned] | type[SinglePassReply] = SinglePassCanned if strict else SinglePassReply
 
-    async def call() -> SinglePassCanned | SinglePassReply:
+    async def call(streamer: ReplyStreamer | None) -> SinglePassCanned | SinglePassReply:
         prompt = single_pass_prompt(
             runtime,
             candidates,
@@ -99,31 +102,36 @@ async def single_pass_run(
             strict=strict,
             known_fields=values,
         )
-        return await runtime.generate(prompt, schema, hop=runtime.next_hop())
+        on_text = streamer.on_text if streamer is not None else None
+        return await runtime.generate(prompt, schema, hop=runtime.next_hop(), on_text=on_text)
 
-    value = await call()
-    if await after_first_hop():
-        value = await call()
+    censored_while_streaming = False
+
+    async def input_is_clean() -> bool:
+        nonlocal censored_while_streaming
+        censored_while_streaming = await after_first_hop()
+        return not censored_while_streaming
+
+    # Strict mode renders an approved response after the call: nothing to stream.
+    streamer = None if strict else ReplyStreamer(runtime, candidates, input_is_clean=input_is_clean)
+    value = await call(streamer)
+    if censored_while_streaming or await after_first_hop():
+        streamer = None
+        value = await call(None)
 
     outcome = SinglePassOutcome()
     outcome.verdicts = verdicts_from(runtime, value.verdicts, candidates, iteration=1, batch=1, scores=scores)
     runtime.trace.batches = 1
 
     matched = [k for k, v in outcome.verdicts.items() if v.applies]
-    outcome.resolution = resolve(index, matched=matched, journeys={})
+    outcome.resolution, outcome.fallback_reason = resolution_check(index, matched)
     runtime.trace.decisions = list(outcome.resolution.decisions)
-    assumed = {k for k in matched if not index.matchables[k].is_observation}
-    resolved = {k for k in outcome.resolution.active if not index.matchables[k].is_observation}
-    if outcome.resolution.clarification is not None:
-        outcome.fallback_reason = "a disambiguation needs a clarifying question"
-    elif outcome.resolution.enter_journeys:
-        outcome.fallback_reason = "a journey was entered"
-    elif assumed != resolved:
-        outcome.fallback_reason = "resolution changed the active guidelines"
     if outcome.fallback_reason:
         return outcome
 
-    message_id = new_message_id()
+    streamed = streamer is not None and streamer.streaming
+    message_id = streamer.message_id if streamer is not None and streamed else new_message_id()
+    resolved = {k for k in outcome.resolution.active if not index.matchables[k].is_observation}
     followed = [k for k in value.followed if k in resolved]
     if isinstance(value, SinglePassCanned):
         runtime.trace.composition.update(mode="strict", canned_candidates=[c.key for c in canned])
@@ -142,5 +150,72 @@ async def single_pass_run(
         if not text:
             outcome.fallback_reason = "the single-pass reply was empty"
             return outcome
-    outcome.draft = Draft(message_id=message_id, text=text, data=data, followed=followed)
+    outcome.draft = Draft(message_id=message_id, text=text, data=data, followed=followed, streamed=streamed)
+    if streamed:
+        runtime.trace.composition["streamed"] = True
     return outcome
+
+
+def resolution_check(index: SnapshotIndex, matched: Sequence[str]) -> tuple[Resolution, str]:
+    """Resolve what the model matched; the reason the single-pass reply cannot be used ("" when it can)."""
+    resolution = resolve(index, matched=matched, journeys={})
+    assumed = {k for k in matched if not index.matchables[k].is_observation}
+    resolved = {k for k in resolution.active if not index.matchables[k].is_observation}
+    if resolution.clarification is not None:
+        return resolution, "a disambiguation needs a clarifying question"
+    if resolution.enter_journeys:
+        return resolution, "a journey was entered"
+    if assumed != resolved:
+        return resolution, "resolution changed the active guidelines"
+    return resolution, ""
+
+
+class ReplyStreamer:
+    """Streams the reply of a single-pass answer to the customer while the model writes it.
+
+    The schema puts the verdicts before the reply, so when the reply starts the verdicts are known: the
+    reply is streamed only if resolution keeps what the model assumed (otherwise it will be discarded and
+    composed again) and the moderation check has passed. If they cannot be read, nothing is streamed and
+    the reply is sent whole at the end, as before."""
+
+    def __init__(
+        self,
+        runtime: TurnRuntime,
+        candidates: Sequence[Guideline],
+        *,
+        input_is_clean: Callable[[], Awaitable[bool]],
+    ) -> None:
+        self.runtime = runtime
+        self.keys = {g.key for g in candidates}
+        self.input_is_clean = input_is_clean
+        self.message_id = new_message_id()
+        self.field = StreamedStringField("reply")
+        self.decided = False
+        self.streaming = False
+        self.sent = 0
+
+    async def on_text(self, piece: str) -> None:
+        self.field.feed(piece)
+        if not self.decided and self.field.value_started:
+            self.decided = True
+            self.streaming = await self._reply_will_be_used()
+        if not self.streaming:
+            return
+        text = self.field.text().lstrip()[:MAX_REPLY_CHARS]
+        if len(text) > self.sent:
+            new, self.sent = text[self.sent :], len(text)
+            await self.runtime.ports.emitter.message_chunk(message_id=self.message_id, text=new)
+
+    async def _reply_will_be_used(self) -> bool:
+        before = self.field.object_before()
+        if before is None:
+            return False
+        try:
+            answers = SinglePassReply.model_validate({"reply": "", "followed": [], **before}).verdicts
+        except ValidationError:
+            return False
+        index = self.runtime.index
+        assert index is not None
+        matched = list(dict.fromkeys(a.id.strip().strip("[]") for a in answers if a.applies))
+        _resolution, reason = resolution_check(index, [k for k in matched if k in self.keys])
+        return not reason and await self.input_is_clean()

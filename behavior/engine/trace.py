@@ -22,7 +22,8 @@
 - ``tools``: calls [{tool, source, arguments, valid, status, result, duration_ms, error, missing, invalid}],
   insights (what the reply must tell or ask the customer).
 - ``composition``: mode, method ("stream" | "canned" | "single_pass" | "no_match" | "fallback"),
-  message_id, chars, canned_candidates, canned_chosen, draft, fields, preamble.
+  message_id, chars, canned_candidates, canned_chosen, draft, fields, preamble, streamed (a single-pass reply
+  streamed while the model wrote it).
 - ``analysis``: method ("llm" | "followed" | "assume" | "skipped"), applied, not_applied, error.
 - ``llm_calls``: every call [{purpose, model, prompt_tokens, completion_tokens, latency_ms, retries,
   error, started_at_ms, hop, critical, schema, estimated_prompt_tokens, sections {name: tokens},

@@ -229,6 +229,66 @@ async def test_a_stream_abandoned_by_its_consumer_still_has_a_record(
     assert stream.record.error is None
 
 
+async def test_a_structured_call_with_on_text_streams_its_json_as_it_arrives(
+    llm: OpenAILLM, fake_openai_server: FakeOpenAIServer
+) -> None:
+    pieces: list[str] = []
+
+    async def on_text(text: str) -> None:
+        pieces.append(text)
+
+    result = await llm.generate(REQUEST, Verdict, on_text=on_text)
+
+    assert len(pieces) > 5
+    assert Verdict.model_validate_json("".join(pieces)) == result.value
+    body = fake_openai_server.chat_requests()[0]["body"]
+    assert body["stream"] is True and body["response_format"]["type"] == "json_schema"
+    assert result.record.prompt_tokens == prompt_tokens(body)
+    assert result.record.completion_tokens > 0
+
+
+async def test_a_streamed_structured_reply_that_fails_validation_is_reasked_without_streaming(
+    llm: OpenAILLM, fake_openai_server: FakeOpenAIServer
+) -> None:
+    fake_openai_server.script([{"malformed": True}])
+    pieces: list[str] = []
+
+    async def on_text(text: str) -> None:
+        pieces.append(text)
+
+    result = await llm.generate(REQUEST, Verdict, on_text=on_text)
+
+    first, second = fake_openai_server.chat_requests()
+    assert first["body"]["stream"] is True and "stream" not in second["body"]
+    assert "".join(pieces).startswith('{"this reply": is not valid JSON')  # only the first attempt streamed
+    assert isinstance(result.value, Verdict) and result.record.retries == 1
+
+
+async def test_a_structured_stream_that_stalls_after_its_first_chunk_is_not_retried() -> None:
+    slow_pieces = LatencyModel(ms_per_10_completion_tokens=4000)
+    with FakeOpenAIServer(host="127.0.0.1", port=0, latency=slow_pieces) as server:
+        adapter = OpenAILLM(
+            api_key="sk-test",
+            base_url=server.base_url,
+            timeout_seconds=0.5,
+            max_retries=3,
+            initial_backoff_seconds=0.01,
+        )
+        pieces: list[str] = []
+
+        async def on_text(text: str) -> None:
+            pieces.append(text)
+
+        with pytest.raises(LLMTimeoutError):
+            try:
+                await adapter.generate(REQUEST, Verdict, on_text=on_text)
+            finally:
+                await adapter.aclose()
+
+        assert pieces  # part of the reply went out, so a retry would have sent it twice
+        assert len(server.chat_requests()) == 1
+
+
 # ---------------------------------------------------------------------- retries
 
 

@@ -29,6 +29,7 @@ from behavior.engine.ports import (
     LLMRequest,
     LLMValidationError,
     StructuredResult,
+    TextSink,
     ToolCallRequest,
     ToolOutcome,
 )
@@ -83,10 +84,20 @@ def request_text(request: LLMRequest) -> str:
     return "\n".join(m.content for m in request.messages)
 
 
+async def stream_json(answer: Any, on_text: TextSink, *, piece_chars: int = 8, delay: float = 0.0) -> None:
+    """Send an answer's JSON to `on_text` in pieces of `piece_chars` characters, as a streaming model would."""
+    text = answer.model_dump_json() if isinstance(answer, BaseModel) else json.dumps(answer)
+    for start in range(0, len(text), max(1, piece_chars)):
+        if delay:
+            await asyncio.sleep(delay)
+        await on_text(text[start : start + max(1, piece_chars)])
+
+
 @dataclass
 class LLMCall:
     request: LLMRequest
     schema: type[BaseModel] | None
+    streamed: bool = False  # a structured call whose JSON was streamed (on_text)
 
     @property
     def purpose(self) -> str:
@@ -181,8 +192,11 @@ class ScriptedLLM:
 
     # ---------------------------------------------------------------- the port
 
-    async def generate(self, request: LLMRequest, schema: type[Any]) -> StructuredResult[Any]:
-        self.calls.append(LLMCall(request=request, schema=schema))
+    async def generate(
+        self, request: LLMRequest, schema: type[Any], *, on_text: TextSink | None = None
+    ) -> StructuredResult[Any]:
+        """Like a real adapter, with `on_text` the first answer's JSON is streamed in small pieces."""
+        self.calls.append(LLMCall(request=request, schema=schema, streamed=on_text is not None))
         started = time.perf_counter()
         await self._wait(request)
         retries = 0
@@ -191,6 +205,8 @@ class ScriptedLLM:
             answer = self._answer(request, schema)
             if isinstance(answer, BaseException):
                 raise answer
+            if on_text is not None and attempt == 0:
+                await stream_json(answer, on_text, piece_chars=self.chunk_size, delay=self.chunk_delay)
             try:
                 value = answer if isinstance(answer, schema) else schema.model_validate(answer)
             except ValidationError as exc:

@@ -132,13 +132,13 @@ async def test_a_failed_matching_batch_cancels_its_sibling_calls() -> None:
         started = 0
         finished = 0
 
-        async def generate(self, request, schema):
+        async def generate(self, request, schema, **kwargs):
             self.started += 1
             if self.started == 1:
                 raise LLMError("batch failed")
             await asyncio.sleep(5)
             self.finished += 1
-            return await super().generate(request, schema)
+            return await super().generate(request, schema, **kwargs)
 
     llm = FirstBatchFails()
     config = EngineConfig(all_candidates_threshold=100, matching_batch_size=10, single_pass_max_candidates=0)

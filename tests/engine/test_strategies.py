@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from behavior.engine.types import EngineConfig, Tool, ToolParameter
+from behavior.engine.types import CannedResponse, EngineConfig, Tool, ToolParameter
 from tests.engine.builders import conversation, g, generated_guidelines, rel, snapshot, turn
 from tests.engine.fakes import FakeToolRunner, ScriptedLLM, tool_call
 
@@ -108,3 +108,58 @@ async def test_an_active_journey_rules_out_single_pass() -> None:
     assert t.trace["turn"]["strategy_reason"] == "a journey is active"
     assert [c.purpose for c in t.llm.calls][:2] == ["matching", "journey"]
     assert {c["hop"] for c in t.trace["llm_calls"] if c["purpose"] in ("matching", "journey")} == {1}
+
+
+async def test_a_single_pass_reply_streams_while_the_model_writes_it() -> None:
+    reply = "Refunds reach your card within 7 days; I can start one now if you like."
+    llm = ScriptedLLM(applies={"refund"}, reply=reply, chunk_size=5)
+
+    t = await turn(snapshot(guidelines=FEW), conversation("I want a refund"), llm=llm)
+
+    assert llm.calls_for("single_pass")[0].streamed
+    chunks = t.emitter.of("chunk")
+    (message,) = t.emitter.replies
+    assert len(chunks) > 5  # in pieces, not as one block at the end
+    assert "".join(c["text"] for c in chunks) == reply == message["text"]
+    assert {c["message_id"] for c in chunks} == {message["message_id"]}
+    assert t.trace["composition"]["streamed"] is True
+    # Every chunk left before the message: the customer reads the reply while it is written.
+    kinds = [kind for kind, _ in t.emitter.events if kind in ("chunk", "message")]
+    assert kinds == ["chunk"] * len(chunks) + ["message"]
+
+
+async def test_a_single_pass_reply_that_resolution_discards_is_never_streamed() -> None:
+    guidelines = [*FEW, g("vip", "The customer is a VIP", "Offer priority handling")]
+    snap = snapshot(guidelines=guidelines, relationships=[rel("overrides", "vip", "refund")])
+    llm = ScriptedLLM(applies={"refund", "vip"}, reply="Here is our refund policy and priority handling.")
+
+    t = await turn(snap, conversation("VIP here, refund please"), llm=llm)
+
+    (message,) = t.emitter.replies
+    assert {c["message_id"] for c in t.emitter.of("chunk")} == {message["message_id"]}  # only the recomposed reply
+    assert "composed again" in t.trace["turn"]["strategy_reason"]
+
+
+async def test_nothing_is_streamed_from_a_single_pass_over_input_that_moderation_flags() -> None:
+    abuse = "You idiot, give me a refund"
+    llm = ScriptedLLM(applies={"refund"}, flagged=lambda text: "idiot" in text, reply="Refunds take 7 days.")
+
+    t = await turn(snapshot(guidelines=FEW, moderation=True), conversation(abuse), llm=llm)
+
+    first, second = llm.calls_for("single_pass")
+    assert first.streamed and not second.streamed  # the redo on the censored text is not streamed
+    (message,) = t.emitter.replies
+    assert [c["message_id"] for c in t.emitter.of("chunk")] == [message["message_id"]]  # sent whole, once
+    assert "composed again" not in t.trace["turn"]["strategy_reason"]
+
+
+async def test_strict_mode_never_streams_the_single_pass_answer() -> None:
+    greeting = CannedResponse(key="greeting", template="Hello! How can I help?", signals=("hello",))
+    snap = snapshot(guidelines=FEW, canned=[greeting], composition_mode="strict")
+    llm = ScriptedLLM(applies={"greeting"}, canned_choice="greeting", reply="FREE TEXT THAT MUST NOT BE SENT")
+
+    t = await turn(snap, conversation("hello"), llm=llm)
+
+    assert t.trace["turn"]["strategy"] == "single_pass"
+    assert not llm.calls_for("single_pass")[0].streamed
+    assert t.emitter.chunks == ["Hello! How can I help?"]

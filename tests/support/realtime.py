@@ -10,7 +10,7 @@ from typing import Any
 
 from channels.layers import channel_layers, get_channel_layer
 
-from behavior.engine.ports import LLMCallRecord, LLMError, LLMRequest, SchemaT, StructuredResult
+from behavior.engine.ports import LLMCallRecord, LLMError, LLMRequest, SchemaT, StructuredResult, TextSink
 from behavior.engine.types import (
     EmittedMessage,
     EngineConfig,
@@ -74,7 +74,9 @@ class FakeLLM:
     calls: list[str] = field(default_factory=list)
     on_call: Callable[[LLMRequest], Awaitable[None]] | None = None
 
-    async def generate(self, request: LLMRequest, schema: type[SchemaT]) -> StructuredResult[SchemaT]:
+    async def generate(
+        self, request: LLMRequest, schema: type[SchemaT], *, on_text: TextSink | None = None
+    ) -> StructuredResult[SchemaT]:
         self.calls.append(request.purpose)
         if self.on_call is not None:
             await self.on_call(request)
@@ -82,6 +84,10 @@ class FakeLLM:
             raise self.fail
         hint = request.messages[-1].content if request.messages else ""
         value = schema.model_validate(schema_instance(schema.model_json_schema(), hint=hint[:200]))
+        if on_text is not None:
+            text = value.model_dump_json()
+            for start in range(0, len(text), 16):
+                await on_text(text[start : start + 16])
         record = LLMCallRecord(
             purpose=request.purpose, model=request.model, prompt_tokens=100, completion_tokens=20, latency_ms=1.0
         )

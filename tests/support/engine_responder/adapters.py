@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from behavior.engine.ports import LLMCallRecord, LLMRequest, LLMValidationError, SchemaT, StructuredResult
+from behavior.engine.ports import LLMCallRecord, LLMRequest, LLMValidationError, SchemaT, StructuredResult, TextSink
 from behavior.engine.prompts.sections import estimate_tokens
 from behavior.engine.schemas import SCHEMAS_BY_PURPOSE
 from tests.support.engine_responder.answers import engine_reply
@@ -81,7 +81,9 @@ class HeuristicLLM:
         if seconds > 0:
             await asyncio.sleep(seconds)
 
-    async def generate(self, request: LLMRequest, schema: type[SchemaT]) -> StructuredResult[SchemaT]:
+    async def generate(
+        self, request: LLMRequest, schema: type[SchemaT], *, on_text: TextSink | None = None
+    ) -> StructuredResult[SchemaT]:
         self.calls.append(request.purpose)
         started = time.perf_counter()
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
@@ -94,9 +96,17 @@ class HeuristicLLM:
             ) from error
         prompt_tokens = sum(estimate_tokens(m.content) for m in request.messages)
         completion_tokens = estimate_tokens(json.dumps(answer))
-        await self.wait(
-            self.latency.first_token_seconds(prompt_tokens) + self.latency.completion_seconds(completion_tokens)
-        )
+        if on_text is None:
+            await self.wait(
+                self.latency.first_token_seconds(prompt_tokens) + self.latency.completion_seconds(completion_tokens)
+            )
+        else:  # the JSON in pieces of about four tokens, paced like the completion
+            text = json.dumps(answer)
+            await self.wait(self.latency.first_token_seconds(prompt_tokens))
+            for start in range(0, len(text), 16):
+                piece = text[start : start + 16]
+                await self.wait(self.latency.completion_seconds(estimate_tokens(piece)))
+                await on_text(piece)
         record = LLMCallRecord(
             purpose=request.purpose,
             model=request.model or self.model,
