@@ -23,6 +23,9 @@ from sessions.services.core import EVENT_DATA_MAX_BYTES, event_append
 ResultT = TypeVar("ResultT")
 
 CHUNK_CANCEL_CHECK_SECONDS = 0.5
+# Chunks arriving faster than this are sent together: the first goes out at once (time to first token),
+# then at most one broadcast per window, instead of one per token.
+CHUNK_COALESCE_SECONDS = 0.05
 
 
 class TurnDatabase:
@@ -127,12 +130,17 @@ class SessionEmitter:
         self.chunks_sent = 0
         self._held: list[tuple[str, dict[str, Any]]] = []
         self._last_cancel_check = time.monotonic()
+        self._pending_chunk: tuple[str, str] | None = None  # (message id, text) not sent yet
+        self._last_chunk_sent = 0.0
+        self._chunk_timer: asyncio.Task[None] | None = None
+        self._chunk_lock = asyncio.Lock()
 
     # ------------------------------------------------------------ the port
 
     async def status(self, status: str, *, detail: Mapping[str, Any] | None = None) -> None:
         # "ready" is emitted once by the turn runner after the turn's state is stored, so a client that sees
         # it can rely on everything before it being final.
+        await self.chunks_settle()
         if status == "ready":
             self.ready_requested = True
             return
@@ -155,10 +163,40 @@ class SessionEmitter:
             self._last_cancel_check = now
             if await self.cancellation.is_cancelled():
                 return
-        self.chunks_sent += 1
-        await chunk_broadcast(self.session_uid, turn_id=self.turn.pk, message_id=message_id, text=text)
+        if self._pending_chunk is not None and self._pending_chunk[0] != message_id:
+            await self.chunks_flush()
+        pending = self._pending_chunk[1] if self._pending_chunk is not None else ""
+        self._pending_chunk = (message_id, pending + text)
+        wait = CHUNK_COALESCE_SECONDS - (now - self._last_chunk_sent)
+        if wait <= 0:
+            await self.chunks_flush()
+        elif self._chunk_timer is None:
+            self._chunk_timer = asyncio.create_task(self._chunks_flush_after(wait))
+
+    async def _chunks_flush_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self._chunk_timer = None
+        await self.chunks_flush()
+
+    async def chunks_flush(self) -> None:
+        """Broadcast the chunk text waiting for its window (in order; nothing once the turn is cancelled)."""
+        async with self._chunk_lock:
+            pending, self._pending_chunk = self._pending_chunk, None
+            if pending is None or self.cancellation.cancelled:
+                return
+            self._last_chunk_sent = time.monotonic()
+            self.chunks_sent += 1
+            await chunk_broadcast(self.session_uid, turn_id=self.turn.pk, message_id=pending[0], text=pending[1])
+
+    async def chunks_settle(self) -> None:
+        """Before any stored event: the streamed text goes out first, and no timer outlives the stream."""
+        if self._chunk_timer is not None:
+            self._chunk_timer.cancel()
+            self._chunk_timer = None
+        await self.chunks_flush()
 
     async def message(self, *, message_id: str, text: str, data: Mapping[str, Any]) -> None:
+        await self.chunks_settle()
         payload = {**dict(data or {}), "text": text, "message_id": message_id}
         if self._held:
             self._held.append((EventKind.MESSAGE, payload))
@@ -174,6 +212,7 @@ class SessionEmitter:
         await self._append(kind=EventKind.TOOL, data=data)
 
     async def trace(self, *, trace: Mapping[str, Any]) -> None:
+        await self.chunks_settle()
         await self.database.run(trace_store, self.turn, trace)
         self.trace_stored = True
         await self.held_flush(error=trace_error_text(trace))

@@ -179,8 +179,10 @@ async def _turn_run(turn: Turn, database: TurnDatabase) -> str:
         )
     except Exception as error:
         logger.exception("The engine raised on turn %s", turn.pk)
+        await emitter.chunks_settle()
         await emitter.held_flush(error=_error_text(error))
         return await database.run(turn_fail, turn, error=_error_text(error), emitter=emitter)
+    await emitter.chunks_settle()
     await emitter.held_flush(error=_result_error(result))
     return await database.run(_turn_complete, turn, result, emitter)
 

@@ -12,6 +12,7 @@ from channels.db import database_sync_to_async
 from django.core.management import call_command
 from django.utils import timezone
 
+from sessions.emitter import CHUNK_COALESCE_SECONDS
 from sessions.models import Event, Session, Trace, Turn, TurnStatus
 from sessions.services import customer_message_post, session_mode_set
 from sessions.services.turns import FALLBACK_REPLY, STALE_TURN_MESSAGE, turn_execute, turns_sweep
@@ -276,9 +277,8 @@ async def test_chunks_are_broadcast_between_the_stored_events_but_never_stored(
         ("event", 1),
         ("event", 2),
         ("event", 3),
-        ("chunk", "Three "),
-        ("chunk", "word "),
-        ("chunk", "reply "),
+        ("chunk", "Three "),  # the first piece at once; the rest arrived within the coalescing window
+        ("chunk", "word reply "),
         ("event", 4),
         ("event", 5),
     ]
@@ -286,6 +286,19 @@ async def test_chunks_are_broadcast_between_the_stored_events_but_never_stored(
     turn = await Turn.objects.aget(session=session)
     assert (chunk["turn"], chunk["message_id"]) == (turn.pk, "m1")
     assert await Event.objects.filter(session=session).acount() == 5
+
+
+async def test_chunks_further_apart_than_the_coalescing_window_are_sent_one_by_one(
+    session: Session, engine: ScriptedEngine
+) -> None:
+    engine.reply = "Slow but steady"
+    engine.chunk_pause = CHUNK_COALESCE_SECONDS * 2
+    layer, channel = await group_listen(session.uid)
+
+    await database_sync_to_async(customer_message_post)(session, text="Hi")
+    messages = await group_drain(layer, channel)
+
+    assert [m["text"] for m in messages if m["type"] == "session.chunk"] == ["Slow ", "but ", "steady "]
 
 
 def test_a_handoff_by_a_tool_puts_the_session_in_human_mode(

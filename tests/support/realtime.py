@@ -116,6 +116,7 @@ class ScriptedEngine:
     during: Callable[[], Awaitable[None]] | None = None  # awaited after "typing", before the reply
     checks_cancellation: bool = True  # False: an engine that streams on regardless (the emitter must stop it)
     tool_data: dict[str, Any] | None = None  # emitted as a tool event before the reply
+    chunk_pause: float = 0.0  # seconds between streamed words
     calls: int = 0
 
     async def __call__(
@@ -141,6 +142,8 @@ class ScriptedEngine:
             await emitter.tool_event(data=self.tool_data)
         message_id = f"m{interaction.last_customer_message.offset if interaction.last_customer_message else 0}"
         for word in self.reply.split(" "):
+            if self.chunk_pause:
+                await asyncio.sleep(self.chunk_pause)
             await emitter.message_chunk(message_id=message_id, text=word + " ")
         await emitter.message(message_id=message_id, text=self.reply, data={})
         await emitter.trace(trace={"turn": {"outcome": self.outcome}, "seen": [e.offset for e in interaction.events]})
