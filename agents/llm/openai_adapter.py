@@ -260,25 +260,21 @@ class OpenAILLM:
     async def _complete_streamed(self, arguments: dict[str, Any], on_text: TextSink) -> tuple[str | None, Any]:
         arguments = {**arguments, "stream": True, "stream_options": {"include_usage": True}}
         parts: list[str] = []
-        usage: Any = None
+        reader = _DeltaReader()
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 stream = await self.client().chat.completions.create(**arguments)
                 try:
-                    async for chunk in stream:
-                        if chunk.usage is not None:
-                            usage = chunk.usage
-                        for choice in chunk.choices:
-                            if choice.delta.content:
-                                parts.append(choice.delta.content)
-                                await on_text(choice.delta.content)
+                    async for content in reader.contents(stream):
+                        parts.append(content)
+                        await on_text(content)
                 finally:
                     await stream.close()
         except (openai.OpenAIError, TimeoutError) as error:
             if parts:  # part of the reply went out already: a retry would send it twice
                 raise _CallFailed(failure_of(error), retries=0) from error
             raise
-        return "".join(parts), usage
+        return "".join(parts), reader.usage
 
     def _messages_with_schema(
         self, messages: tuple[LLMMessage, ...], json_schema: dict[str, Any]
@@ -370,27 +366,23 @@ class OpenAITextStream:
         started = time.monotonic()
         retries = 0
         text: list[str] = []
-        usage: Any = None
+        reader = _DeltaReader()
         error: str | None = None
         try:
             while True:
                 stream: Any = None
                 try:
                     stream = await llm.client().chat.completions.create(**arguments)
-                    async for chunk in stream:
-                        if chunk.usage is not None:
-                            usage = chunk.usage
-                        for choice in chunk.choices:
-                            if choice.delta.content:
-                                text.append(choice.delta.content)
-                                yield choice.delta.content
+                    async for content in reader.contents(stream):
+                        text.append(content)
+                        yield content
                     break
                 except (openai.OpenAIError, TimeoutError) as exception:
                     failure = failure_of(exception)
                     delay = None if text else llm.retry_delay(failure, attempt=retries)
                     if delay is None:
                         error = failure.message
-                        record = self._finish(model, started, messages, text, usage, retries, error)
+                        record = self._finish(model, started, messages, text, reader.usage, retries, error)
                         raise _error_for(failure, record=record) from exception
                     logger.info("LLM stream failed (%s), retry %d in %.2fs", failure.message, retries + 1, delay)
                     await asyncio.sleep(delay)
@@ -401,7 +393,7 @@ class OpenAITextStream:
         finally:
             # Also reached when the consumer stops early (a superseded turn): the record still counts.
             if self.record is None:
-                self._finish(model, started, messages, text, usage, retries, error)
+                self._finish(model, started, messages, text, reader.usage, retries, error)
 
     def _finish(
         self,
@@ -427,6 +419,21 @@ class OpenAITextStream:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+class _DeltaReader:
+    """The text deltas of a streamed completion, keeping the usage its last chunk reports."""
+
+    def __init__(self) -> None:
+        self.usage: Any = None
+
+    async def contents(self, stream: Any) -> AsyncIterator[str]:
+        async for chunk in stream:
+            if chunk.usage is not None:
+                self.usage = chunk.usage
+            for choice in chunk.choices:
+                if choice.delta.content:
+                    yield choice.delta.content
 
 
 def failure_of(error: BaseException) -> _Failure:
