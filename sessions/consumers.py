@@ -14,8 +14,9 @@ Protocol (JSON text frames):
              {"type": "error", "code": "...", "message": "..."}
              {"type": "pong"}
 Chunks belong to the message whose `message_id` they carry; the stored "message" event is the final text
-(a superseded turn may have streamed chunks that never get a message: drop them at its "ready" or at the
-next turn). Every turn that was not superseded ends with a "status" event {"status": "ready"}.
+(a superseded turn may have streamed chunks that never get a message: turns of a session run one at a time,
+so drop every stream left at the next "ready"). Every turn that was not superseded ends with a "status"
+event {"status": "ready"}.
 Close codes: 4401 not logged in, 4403 not allowed to see the session (or it does not exist).
 """
 

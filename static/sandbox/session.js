@@ -104,7 +104,9 @@
     var data = event.data || {};
     if (event.kind === "status") {
       setStatus(data.status);
-      if (data.status === "ready" || data.status === "error") dropStreams(event.turn);
+      // Turns of a session run one at a time: when one ends, any stream still shown is its own or one of a
+      // turn superseded before it (which never sends "ready"), so all of them go.
+      if (data.status === "ready" || data.status === "error") dropStreams(null);
       if (data.status === "human_takeover" || data.status === "agent_resumed") refreshControls();
       if (!CHAT_NOTE_STATUSES[data.status]) return;
     }
@@ -225,7 +227,8 @@
       var bubble = bubbles[i];
       var sameMessage = messageId && bubble.dataset.streamId === String(messageId);
       var sameTurn = !messageId && turn !== null && turn !== undefined && bubble.dataset.turn === String(turn);
-      if (sameMessage || sameTurn) bubble.remove();
+      var every = !messageId && turn === null;
+      if (sameMessage || sameTurn || every) bubble.remove();
     }
   }
 
