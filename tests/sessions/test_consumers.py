@@ -169,7 +169,7 @@ async def test_a_message_sent_over_the_socket_streams_the_reply_and_its_events_i
     assert received[-1]["event"]["data"] == {"status": "ready"}
     chunk = received[3]
     assert chunk["type"] == "chunk" and chunk["message_id"] == reply["data"]["message_id"]
-    assert await Event.objects.filter(session=tester_session).acount() == 5
+    assert await database_sync_to_async(Event.objects.filter(session=tester_session).count)() == 5
     await communicator.disconnect()
 
 
@@ -308,7 +308,7 @@ async def test_an_oversized_frame_is_refused_before_it_reaches_the_database(
     received = await frames(communicator)
 
     assert [frame["code"] for frame in received] == ["payload_too_large", "payload_too_large"]
-    assert not await Event.objects.filter(session=tester_session).aexists()
+    assert not await database_sync_to_async(Event.objects.filter(session=tester_session).exists)()
     await communicator.disconnect()
 
 

@@ -283,9 +283,9 @@ async def test_chunks_are_broadcast_between_the_stored_events_but_never_stored(
         ("event", 5),
     ]
     chunk = next(m for m in messages if m["type"] == "session.chunk")
-    turn = await Turn.objects.aget(session=session)
+    turn = await database_sync_to_async(Turn.objects.get)(session=session)
     assert (chunk["turn"], chunk["message_id"]) == (turn.pk, "m1")
-    assert await Event.objects.filter(session=session).acount() == 5
+    assert await database_sync_to_async(Event.objects.filter(session=session).count)() == 5
 
 
 async def test_chunks_further_apart_than_the_coalescing_window_are_sent_one_by_one(
@@ -361,7 +361,7 @@ async def test_in_process_turns_run_in_a_background_thread_and_stream_to_the_gro
 
     assert [m["event"]["offset"] for m in received if m["type"] == "session.event"] == [1, 2, 3, 4, 5]
     assert any(m["type"] == "session.chunk" for m in received)
-    turn = await Turn.objects.aget(session=session)
+    turn = await database_sync_to_async(Turn.objects.get)(session=session)
     assert turn.status == TurnStatus.DONE
     assert ":turn_" in turn.claimed_by  # one of the process-wide turn threads
 
@@ -408,8 +408,10 @@ async def test_the_emitter_silences_a_superseded_turn_even_if_the_engine_streams
         "typing",
         "second",
     ]
-    assert not await Event.objects.filter(session=session, kind="message", source="agent").aexists()
-    assert not await Event.objects.filter(session=session, data__status="ready").aexists()
+    assert not await database_sync_to_async(
+        Event.objects.filter(session=session, kind="message", source="agent").exists
+    )()
+    assert not await database_sync_to_async(Event.objects.filter(session=session, data__status="ready").exists)()
 
 
 def test_an_oversized_tool_event_is_stored_truncated_with_its_small_fields(
