@@ -6,6 +6,7 @@ from __future__ import annotations
 from behavior.engine.plan import ReplyPlan
 from behavior.engine.ports import LLMError
 from behavior.engine.prompts.reply import analysis_prompt
+from behavior.engine.prompts.sections import listed_id
 from behavior.engine.runtime import TurnRuntime
 from behavior.engine.schemas import AppliedAnalysis
 from behavior.engine.types import AppliedGuideline
@@ -36,7 +37,7 @@ async def applied_analysis(
             result = await runtime.generate(
                 analysis_prompt(runtime, tracked, reply=reply), AppliedAnalysis, hop=None, critical=False
             )
-            said = {item.id.strip().strip("[]"): item.applied for item in result.items}
+            said = {listed_id(item.id): item.applied for item in result.items}
             applied = [k for k in keys if said.get(k, False)]
             trace["method"] = "llm"
         except LLMError as exc:

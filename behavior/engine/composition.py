@@ -10,6 +10,7 @@ from typing import Any
 
 from behavior.engine.plan import ReplyPlan
 from behavior.engine.prompts.reply import canned_selection_prompt, composition_prompt
+from behavior.engine.prompts.sections import listed_id
 from behavior.engine.runtime import TurnRuntime
 from behavior.engine.schemas import CannedSelection, FieldValue
 from behavior.engine.templates import template_fields, template_render
@@ -132,7 +133,7 @@ def strict_render(
     """Render the chosen canned response, or fall back to the no-match reply. Never returns model text
     except the values of the response's own generative fields."""
     by_key = {c.key: c for c in candidates}
-    chosen = by_key.get(choice.strip().strip("[]"))
+    chosen = by_key.get(listed_id(choice))
     trace = runtime.trace.composition
     trace.update(method="canned", draft=draft[:2000], canned_chosen=chosen.key if chosen else None)
     if chosen is None:

@@ -36,6 +36,8 @@ class StreamedStringField:
         self._awaiting_field_value = False
         self._value_start = -1
         self._value_end = -1
+        self._decoded = ""  # the value decoded so far, from this many raw characters:
+        self._decoded_raw = 0
 
     @property
     def value_started(self) -> bool:
@@ -98,11 +100,12 @@ class StreamedStringField:
             self._awaiting_field_value = True
 
     def text(self) -> str:
-        """The field's decoded value so far ("" before it starts)."""
+        """The field's decoded value so far ("" before it starts). Each call decodes only what arrived since
+        the last one."""
         if self._value_start < 0:
             return ""
         end = self._value_end if self._value_end >= 0 else len(self._text)
-        raw = self._text[self._value_start : end]
+        raw = self._text[self._value_start + self._decoded_raw : end]
         # Hold back an escape sequence cut by the chunk boundary (at most "\uXXXX\uXXXX" long).
         for cut in range(0, min(len(raw), 12) + 1):
             candidate = raw[: len(raw) - cut]
@@ -113,9 +116,12 @@ class StreamedStringField:
             except ValueError:
                 continue
             if decoded and "\ud800" <= decoded[-1] <= "\udbff" and self._value_end < 0:
-                decoded = decoded[:-1]  # half of a surrogate pair: wait for the other half
-            return str(decoded)
-        return ""
+                # Half of a surrogate pair, always written as a 6-character escape: wait for the other half.
+                decoded, candidate = decoded[:-1], candidate[:-6]
+            self._decoded += decoded
+            self._decoded_raw += len(candidate)
+            break
+        return self._decoded
 
     def object_before(self) -> dict[str, Any] | None:
         """The fields written before this one, as an object; None if the field has not started or they do

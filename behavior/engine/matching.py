@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from behavior.engine.prompts.matching import journey_prompt, matching_prompt
+from behavior.engine.prompts.sections import listed_id
 from behavior.engine.runtime import TurnRuntime, gather_or_cancel
 from behavior.engine.schemas import GuidelineVerdict, JourneyStepSelection, MatchingBatch, ToolCallProposal
 from behavior.engine.trace import VerdictTrace
@@ -105,7 +106,7 @@ def verdicts_from(
     """One verdict per listed guideline (a missing answer counts as "does not apply"), traced."""
     by_id: dict[str, GuidelineVerdict] = {}
     for answer in answers:
-        by_id.setdefault(answer.id.strip().strip("[]"), answer)
+        by_id.setdefault(listed_id(answer.id), answer)
     verdicts: dict[str, Verdict] = {}
     for guideline in guidelines:
         found = by_id.get(guideline.key)

@@ -17,6 +17,7 @@ from behavior.engine.json_stream import StreamedStringField
 from behavior.engine.matching import Verdict, verdicts_from
 from behavior.engine.plan import ReplyPlan
 from behavior.engine.prompts.reply import single_pass_prompt
+from behavior.engine.prompts.sections import listed_id
 from behavior.engine.resolution import Resolution, resolve
 from behavior.engine.runtime import MAX_REPLY_CHARS, TurnRuntime
 from behavior.engine.schemas import SinglePassCanned, SinglePassReply
@@ -216,6 +217,6 @@ class ReplyStreamer:
             return False
         index = self.runtime.index
         assert index is not None
-        matched = list(dict.fromkeys(a.id.strip().strip("[]") for a in answers if a.applies))
+        matched = list(dict.fromkeys(listed_id(a.id) for a in answers if a.applies))
         _resolution, reason = resolution_check(index, [k for k in matched if k in self.keys])
         return not reason and await self.input_is_clean()

@@ -57,6 +57,7 @@ from behavior.engine.schemas import (
     ToolCallProposal,
 )
 from behavior.engine.types import EnginePorts
+from tests.support.json_pieces import stream_json
 
 Responder = (
     Any  # a schema instance, a dict, a str (streams), an Exception, or a callable(request, schema) -> one of those
@@ -82,15 +83,6 @@ def journey_step(
 
 def request_text(request: LLMRequest) -> str:
     return "\n".join(m.content for m in request.messages)
-
-
-async def stream_json(answer: Any, on_text: TextSink, *, piece_chars: int = 8, delay: float = 0.0) -> None:
-    """Send an answer's JSON to `on_text` in pieces of `piece_chars` characters, as a streaming model would."""
-    text = answer.model_dump_json() if isinstance(answer, BaseModel) else json.dumps(answer)
-    for start in range(0, len(text), max(1, piece_chars)):
-        if delay:
-            await asyncio.sleep(delay)
-        await on_text(text[start : start + max(1, piece_chars)])
 
 
 @dataclass
@@ -206,7 +198,7 @@ class ScriptedLLM:
             if isinstance(answer, BaseException):
                 raise answer
             if on_text is not None and attempt == 0:
-                await stream_json(answer, on_text, piece_chars=self.chunk_size, delay=self.chunk_delay)
+                await stream_json(answer, on_text, piece_chars=self.chunk_size, before_piece=self._chunk_pause)
             try:
                 value = answer if isinstance(answer, schema) else schema.model_validate(answer)
             except ValidationError as exc:
@@ -224,6 +216,10 @@ class ScriptedLLM:
         if isinstance(answer, BaseException):
             return _Stream(self, request, answer if isinstance(answer, Exception) else LLMError(str(answer)))
         return _Stream(self, request, str(answer))
+
+    async def _chunk_pause(self, piece: str) -> None:
+        if self.chunk_delay:
+            await asyncio.sleep(self.chunk_delay)
 
     async def _wait(self, request: LLMRequest) -> None:
         delay = self.latency(request) if callable(self.latency) else self.latency

@@ -20,6 +20,7 @@ from behavior.engine.types import (
     Snapshot,
     TurnResult,
 )
+from tests.support.json_pieces import stream_json
 from tests.support.schema_instances import schema_instance
 
 IN_MEMORY_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -85,9 +86,7 @@ class FakeLLM:
         hint = request.messages[-1].content if request.messages else ""
         value = schema.model_validate(schema_instance(schema.model_json_schema(), hint=hint[:200]))
         if on_text is not None:
-            text = value.model_dump_json()
-            for start in range(0, len(text), 16):
-                await on_text(text[start : start + 16])
+            await stream_json(value, on_text)
         record = LLMCallRecord(
             purpose=request.purpose, model=request.model, prompt_tokens=100, completion_tokens=20, latency_ms=1.0
         )

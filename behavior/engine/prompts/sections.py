@@ -125,6 +125,11 @@ def _titled(section: PromptSection) -> str:
     return f"## {section.name.upper()}\n{section.text}"
 
 
+def listed_id(text: str) -> str:
+    """An id as the model wrote it back, without the spaces or the [brackets] the prompts put around ids."""
+    return text.strip().strip("[]")
+
+
 def marker_line(marker: str, values: list[str] | tuple[str, ...]) -> str:
     return f"{marker}: {', '.join(values)}"
 

@@ -17,6 +17,7 @@ from behavior.engine.prompts.sections import estimate_tokens
 from behavior.engine.schemas import SCHEMAS_BY_PURPOSE
 from tests.support.engine_responder.answers import engine_reply
 from tests.support.fake_openai_replies import LatencyModel, message_text, response_schema
+from tests.support.json_pieces import stream_json
 
 # The adapter names a structured request's json_schema after the pydantic class (agents/llm/strict_schema.py);
 # in json_object mode the schema's own "title" carries the same name. "reevaluation" answers like "matching".
@@ -101,12 +102,12 @@ class HeuristicLLM:
                 self.latency.first_token_seconds(prompt_tokens) + self.latency.completion_seconds(completion_tokens)
             )
         else:  # the JSON in pieces of about four tokens, paced like the completion
-            text = json.dumps(answer)
             await self.wait(self.latency.first_token_seconds(prompt_tokens))
-            for start in range(0, len(text), 16):
-                piece = text[start : start + 16]
+
+            async def paced(piece: str) -> None:
                 await self.wait(self.latency.completion_seconds(estimate_tokens(piece)))
-                await on_text(piece)
+
+            await stream_json(answer, on_text, before_piece=paced)
         record = LLMCallRecord(
             purpose=request.purpose,
             model=request.model or self.model,
