@@ -24,13 +24,15 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.fake_llm import LatencyModel
-from bench.generate import (
+from bench.conversations import (
     BAGGAGE_CONVERSATION,
     REFERENCE_CONVERSATION,
     SINGLE_PASS_CONVERSATION,
-    behavior_document,
     main_conversations,
+)
+from bench.fake_llm import LatencyModel
+from bench.generate import (
+    behavior_document,
     reference_document,
     single_pass_document,
 )

@@ -24,8 +24,8 @@ from behavior.engine.types import (
     Snapshot,
 )
 from behavior.snapshot import snapshot_from_document
+from bench.conversations import Conversation
 from bench.fake_llm import BenchLLM, CallLog, LatencyModel, VerdictPolicy
-from bench.generate import Conversation
 from bench.ports import BenchToolRunner, NeverCancelled, RecordingEmitter, VirtualClock
 from bench.virtual_loop import VirtualTimeLoop
 

@@ -15,12 +15,14 @@ from behavior.documents.validation import document_validate
 from behavior.engine.ports import LLMMessage, LLMRequest
 from behavior.engine.schemas import SCHEMAS_BY_PURPOSE, JourneyStepSelection, MatchingBatch, SinglePassReply
 from behavior.snapshot import snapshot_from_document
+from bench.conversations import (
+    BAGGAGE_CONVERSATION,
+    main_conversations,
+)
 from bench.engine_bench import BenchOptions, bench_run, main
 from bench.fake_llm import BenchLLM, CallLog, LatencyModel
 from bench.generate import (
-    BAGGAGE_CONVERSATION,
     behavior_document,
-    main_conversations,
     reference_document,
     single_pass_document,
 )
