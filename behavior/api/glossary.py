@@ -4,40 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from behavior.api.common import Id, agent_get
-from behavior.models import GlossaryTerm
 from behavior.schemas import GlossaryTermIn, GlossaryTermOut, GlossaryTermPatch, TaggedFilter
+from behavior.selectors import glossary_term_get, glossary_term_list
 from behavior.services.glossary import glossary_term_create, glossary_term_delete, glossary_term_update
-from behavior.services.rows import row_get
 from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role
 from config.api_schemas import Page, page_of, responses
 
 router = Router(tags=["glossary"])
 
 
-def terms_queryset() -> QuerySet[GlossaryTerm]:
-    return GlossaryTerm.objects.prefetch_related("tags").order_by("agent_id", "name", "id")
-
-
-def term_get(term_id: int) -> GlossaryTerm:
-    return row_get(terms_queryset(), term_id, what="glossary term")
-
-
 @router.get("/glossary", response=responses({200: Page[GlossaryTermOut]}))
 def glossary_list(request: HttpRequest, filters: Query[TaggedFilter]) -> Any:
     api_require_role(request, BEHAVIOR_READ)
-    terms = terms_queryset()
-    if filters.agent:
-        terms = terms.filter(agent_id=filters.agent)
-    if filters.tag:
-        terms = terms.filter(tags__name=filters.tag)
-    if filters.q:
-        terms = terms.filter(name__icontains=filters.q)
-    return page_of(terms, filters)
+    return page_of(glossary_term_list(agent_id=filters.agent, tag=filters.tag, q=filters.q), filters)
 
 
 @router.post("/glossary", response=responses({201: GlossaryTermOut}))
@@ -45,24 +28,24 @@ def glossary_create(request: HttpRequest, payload: GlossaryTermIn) -> Any:
     """Create a term; names are unique per agent regardless of case."""
     api_require_role(request, BEHAVIOR_WRITE)
     term = glossary_term_create(agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}))
-    return Status(201, term_get(term.pk))
+    return Status(201, glossary_term_get(term.pk))
 
 
 @router.get("/glossary/{int:term_id}", response=responses({200: GlossaryTermOut}))
 def glossary_get(request: HttpRequest, term_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_READ)
-    return term_get(term_id)
+    return glossary_term_get(term_id)
 
 
 @router.patch("/glossary/{int:term_id}", response=responses({200: GlossaryTermOut}))
 def glossary_update(request: HttpRequest, term_id: Id, payload: GlossaryTermPatch) -> Any:  # type: ignore[valid-type]
     api_require_role(request, BEHAVIOR_WRITE)
-    term = glossary_term_update(term_get(term_id), data=payload.changes())  # type: ignore[attr-defined]
-    return term_get(term.pk)
+    term = glossary_term_update(glossary_term_get(term_id), data=payload.changes())  # type: ignore[attr-defined]
+    return glossary_term_get(term.pk)
 
 
 @router.delete("/glossary/{int:term_id}", response=responses({204: None}))
 def glossary_delete(request: HttpRequest, term_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    glossary_term_delete(term_get(term_id))
+    glossary_term_delete(glossary_term_get(term_id))
     return Status(204, None)

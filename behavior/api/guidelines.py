@@ -4,50 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from behavior.api.common import Id, agent_get
-from behavior.models import Guideline
 from behavior.schemas import GuidelineFilter, GuidelineIn, GuidelineOut, GuidelinePatch
+from behavior.selectors import guideline_get, guideline_list
 from behavior.services.guidelines import guideline_create, guideline_delete, guideline_update
-from behavior.services.rows import row_get
 from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role
 from config.api_schemas import Page, page_of, responses
 
 router = Router(tags=["guidelines"])
 
 
-def guidelines_queryset() -> QuerySet[Guideline]:
-    return Guideline.objects.prefetch_related("tags", "tools").order_by("agent_id", "key", "id")
-
-
-def guideline_get(guideline_id: int) -> Guideline:
-    return row_get(guidelines_queryset(), guideline_id, what="guideline")
-
-
 @router.get("/guidelines", response=responses({200: Page[GuidelineOut]}))
 def guidelines_list(request: HttpRequest, filters: Query[GuidelineFilter]) -> Any:
     """Guidelines, filterable by agent, tag, enabled, observation and text (key, title, condition, action)."""
     api_require_role(request, BEHAVIOR_READ)
-    guidelines = guidelines_queryset()
-    if filters.agent:
-        guidelines = guidelines.filter(agent_id=filters.agent)
-    if filters.tag:
-        guidelines = guidelines.filter(tags__name=filters.tag)
-    if filters.enabled is not None:
-        guidelines = guidelines.filter(enabled=filters.enabled)
-    if filters.observation is not None:
-        observations = Q(action__isnull=True) | Q(action="")
-        guidelines = guidelines.filter(observations) if filters.observation else guidelines.exclude(observations)
-    if filters.q:
-        guidelines = guidelines.filter(
-            Q(key__icontains=filters.q)
-            | Q(title__icontains=filters.q)
-            | Q(condition__icontains=filters.q)
-            | Q(action__icontains=filters.q)
-        )
+    guidelines = guideline_list(
+        agent_id=filters.agent,
+        q=filters.q,
+        tag=filters.tag,
+        enabled=filters.enabled,
+        observation=filters.observation,
+    )
     return page_of(guidelines, filters)
 
 

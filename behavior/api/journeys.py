@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from behavior.api.common import Id, agent_get
-from behavior.models import Journey, JourneyState, JourneyTransition
 from behavior.schemas import (
     JourneyIn,
     JourneyOut,
@@ -23,6 +21,14 @@ from behavior.schemas import (
     JourneyTransitionPatch,
     TaggedFilter,
 )
+from behavior.selectors import (
+    journey_get,
+    journey_list,
+    journey_state_get,
+    journey_state_list,
+    journey_transition_get,
+    journey_transition_list,
+)
 from behavior.services.journeys import (
     journey_create,
     journey_delete,
@@ -35,45 +41,16 @@ from behavior.services.journeys import (
     journey_transition_update,
     journey_update,
 )
-from behavior.services.rows import row_get
 from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role
 from config.api_schemas import Page, page_of, responses
 
 router = Router(tags=["journeys"])
 
 
-def journeys_queryset() -> QuerySet[Journey]:
-    return Journey.objects.prefetch_related("tags", "triggers", "states__tools", "transitions").order_by(
-        "agent_id", "key", "id"
-    )
-
-
-def journey_get(journey_id: int) -> Journey:
-    return row_get(journeys_queryset(), journey_id, what="journey")
-
-
-def state_get(journey: Journey, state_id: int) -> JourneyState:
-    """A state of this journey; a state of another journey is NotFound, like a missing one."""
-    states = JourneyState.objects.filter(journey=journey).prefetch_related("tools").select_related("journey")
-    return row_get(states, state_id, what=f"state in journey {journey.pk}")
-
-
-def transition_get(journey: Journey, transition_id: int) -> JourneyTransition:
-    transitions = JourneyTransition.objects.filter(journey=journey).select_related("journey", "source", "target")
-    return row_get(transitions, transition_id, what=f"transition in journey {journey.pk}")
-
-
 @router.get("/journeys", response=responses({200: Page[JourneyOut]}))
 def journeys_list(request: HttpRequest, filters: Query[TaggedFilter]) -> Any:
     api_require_role(request, BEHAVIOR_READ)
-    journeys = journeys_queryset()
-    if filters.agent:
-        journeys = journeys.filter(agent_id=filters.agent)
-    if filters.tag:
-        journeys = journeys.filter(tags__name=filters.tag)
-    if filters.q:
-        journeys = journeys.filter(Q(key__icontains=filters.q) | Q(title__icontains=filters.q))
-    return page_of(journeys, filters)
+    return page_of(journey_list(agent_id=filters.agent, tag=filters.tag, q=filters.q), filters)
 
 
 @router.post("/journeys", response=responses({201: JourneyOut}))
@@ -119,7 +96,7 @@ def states_list(request: HttpRequest, journey_id: Id) -> Any:
     """The journey's states in order (a journey has at most a few hundred)."""
     api_require_role(request, BEHAVIOR_READ)
     journey = journey_get(journey_id)
-    return list(journey.states.prefetch_related("tools").order_by("position", "id"))
+    return list(journey_state_list(journey))
 
 
 @router.post("/journeys/{int:journey_id}/states", response=responses({201: JourneyStateOut}))
@@ -127,28 +104,28 @@ def states_create(request: HttpRequest, journey_id: Id, payload: JourneyStateIn)
     api_require_role(request, BEHAVIOR_WRITE)
     journey = journey_get(journey_id)
     state = journey_state_create(journey, data=payload.model_dump())
-    return Status(201, state_get(journey, state.pk))
+    return Status(201, journey_state_get(journey, state.pk))
 
 
 @router.get("/journeys/{int:journey_id}/states/{int:state_id}", response=responses({200: JourneyStateOut}))
 def states_get(request: HttpRequest, journey_id: Id, state_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_READ)
-    return state_get(journey_get(journey_id), state_id)
+    return journey_state_get(journey_get(journey_id), state_id)
 
 
 @router.patch("/journeys/{int:journey_id}/states/{int:state_id}", response=responses({200: JourneyStateOut}))
 def states_update(request: HttpRequest, journey_id: Id, state_id: Id, payload: JourneyStatePatch) -> Any:  # type: ignore[valid-type]
     api_require_role(request, BEHAVIOR_WRITE)
     journey = journey_get(journey_id)
-    state = journey_state_update(state_get(journey, state_id), data=payload.changes())  # type: ignore[attr-defined]
-    return state_get(journey, state.pk)
+    state = journey_state_update(journey_state_get(journey, state_id), data=payload.changes())  # type: ignore[attr-defined]
+    return journey_state_get(journey, state.pk)
 
 
 @router.delete("/journeys/{int:journey_id}/states/{int:state_id}", response=responses({204: None}))
 def states_delete(request: HttpRequest, journey_id: Id, state_id: Id) -> Any:
     """Delete a state with the transitions into and out of it."""
     api_require_role(request, BEHAVIOR_WRITE)
-    journey_state_delete(state_get(journey_get(journey_id), state_id))
+    journey_state_delete(journey_state_get(journey_get(journey_id), state_id))
     return Status(204, None)
 
 
@@ -158,7 +135,7 @@ def states_delete(request: HttpRequest, journey_id: Id, state_id: Id) -> Any:
 @router.get("/journeys/{int:journey_id}/transitions", response=responses({200: list[JourneyTransitionOut]}))
 def transitions_list(request: HttpRequest, journey_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_READ)
-    return list(journey_get(journey_id).transitions.order_by("id"))
+    return list(journey_transition_list(journey_get(journey_id)))
 
 
 @router.post("/journeys/{int:journey_id}/transitions", response=responses({201: JourneyTransitionOut}))
@@ -173,7 +150,7 @@ def transitions_create(request: HttpRequest, journey_id: Id, payload: JourneyTra
 )
 def transitions_get(request: HttpRequest, journey_id: Id, transition_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_READ)
-    return transition_get(journey_get(journey_id), transition_id)
+    return journey_transition_get(journey_get(journey_id), transition_id)
 
 
 @router.patch(
@@ -186,12 +163,12 @@ def transitions_update(
     payload: JourneyTransitionPatch,  # type: ignore[valid-type]
 ) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    transition = transition_get(journey_get(journey_id), transition_id)
+    transition = journey_transition_get(journey_get(journey_id), transition_id)
     return journey_transition_update(transition, data=payload.changes())  # type: ignore[attr-defined]
 
 
 @router.delete("/journeys/{int:journey_id}/transitions/{int:transition_id}", response=responses({204: None}))
 def transitions_delete(request: HttpRequest, journey_id: Id, transition_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    journey_transition_delete(transition_get(journey_get(journey_id), transition_id))
+    journey_transition_delete(journey_transition_get(journey_get(journey_id), transition_id))
     return Status(204, None)

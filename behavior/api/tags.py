@@ -8,9 +8,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from behavior.api.common import Id
-from behavior.models import Tag
 from behavior.schemas import TagFilter, TagIn, TagOut, TagPatch
-from behavior.services.rows import row_get
+from behavior.selectors import tag_get, tag_list
 from behavior.services.tags import tag_create, tag_delete, tag_update
 from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role
 from config.api_schemas import Page, page_of, responses
@@ -21,10 +20,7 @@ router = Router(tags=["tags"])
 @router.get("/tags", response=responses({200: Page[TagOut]}))
 def tags_list(request: HttpRequest, filters: Query[TagFilter]) -> Any:
     api_require_role(request, BEHAVIOR_READ)
-    tags = Tag.objects.order_by("name")
-    if filters.q:
-        tags = tags.filter(name__icontains=filters.q)
-    return page_of(tags, filters)
+    return page_of(tag_list(q=filters.q), filters)
 
 
 @router.post("/tags", response=responses({201: TagOut}))
@@ -36,19 +32,19 @@ def tags_create(request: HttpRequest, payload: TagIn) -> Any:
 @router.get("/tags/{int:tag_id}", response=responses({200: TagOut}))
 def tags_get(request: HttpRequest, tag_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_READ)
-    return row_get(Tag.objects.all(), tag_id, what="tag")
+    return tag_get(tag_id)
 
 
 @router.patch("/tags/{int:tag_id}", response=responses({200: TagOut}))
 def tags_update(request: HttpRequest, tag_id: Id, payload: TagPatch) -> Any:  # type: ignore[valid-type]
     """Rename a tag (tags are shared by every agent)."""
     api_require_role(request, BEHAVIOR_WRITE)
-    return tag_update(row_get(Tag.objects.all(), tag_id, what="tag"), data=payload.changes())  # type: ignore[attr-defined]
+    return tag_update(tag_get(tag_id), data=payload.changes())  # type: ignore[attr-defined]
 
 
 @router.delete("/tags/{int:tag_id}", response=responses({204: None}))
 def tags_delete(request: HttpRequest, tag_id: Id) -> Any:
     """Delete a tag: every entity loses it, and relationships and values keyed by it are deleted."""
     api_require_role(request, BEHAVIOR_WRITE)
-    tag_delete(row_get(Tag.objects.all(), tag_id, what="tag"))
+    tag_delete(tag_get(tag_id))
     return Status(204, None)

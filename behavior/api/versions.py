@@ -14,6 +14,7 @@ from agents.schemas import AgentOut
 from behavior.api.common import Id, agent_get
 from behavior.models import BehaviorVersion
 from behavior.schemas import DiffOut, PublishIn, VersionDetailOut, VersionOut
+from behavior.selectors import version_get, version_list
 from behavior.services import (
     MAX_DOCUMENT_BYTES,
     agent_export_document,
@@ -21,9 +22,7 @@ from behavior.services import (
     document_dump,
     document_load,
     version_diff,
-    version_get,
     version_publish,
-    versions_for_agent,
 )
 from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role, api_user
 from config.api_schemas import MAX_ID, Page, QuerySchema, page_of, responses, text_problem
@@ -57,7 +56,7 @@ def versions_publish(request: HttpRequest, agent_id: Id, payload: PublishIn | No
 def versions_list(request: HttpRequest, agent_id: Id, filters: Query[QuerySchema]) -> Any:
     """The agent's versions, newest first (without their documents)."""
     api_require_role(request, BEHAVIOR_READ)
-    versions = versions_for_agent(agent_get(agent_id)).select_related("agent").defer("document")
+    versions = version_list(agent_get(agent_id)).defer("document")
     return page_of(versions, filters)
 
 

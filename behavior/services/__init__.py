@@ -1,5 +1,5 @@
 """Services of the behavior model that change state or convert it: export/import of behavior documents,
-text formats, publishing versions and diffing them (plus the version selectors)."""
+text formats, publishing versions and diffing them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from behavior.services.documents import (
 )
 from behavior.services.exporting import agent_export_document
 from behavior.services.importing import agent_import_document
-from behavior.services.versions import version_get, version_publish, versions_for_agent
+from behavior.services.versions import version_publish
 
 __all__ = [
     "FORMATS",
@@ -26,7 +26,5 @@ __all__ = [
     "document_format",
     "document_load",
     "version_diff",
-    "version_get",
     "version_publish",
-    "versions_for_agent",
 ]

@@ -1,11 +1,11 @@
-"""Versions: publishing the draft as an immutable numbered document, and reading versions back."""
+"""Versions: publishing the draft as an immutable numbered document (reads are in behavior.selectors.versions)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max
 
 from agents.models import Agent
 from behavior.documents import document_validate
@@ -50,17 +50,4 @@ def version_publish(agent: Agent, *, author: Any, note: str = "") -> BehaviorVer
         locked.published_version = version
         locked.save(update_fields=["published_version", "updated_at"])
     agent.published_version = version
-    return version
-
-
-def versions_for_agent(agent: Agent) -> QuerySet[BehaviorVersion]:
-    """The agent's versions, newest first."""
-    return BehaviorVersion.objects.filter(agent=agent).select_related("author").order_by("-number")
-
-
-def version_get(agent: Agent, number: int) -> BehaviorVersion:
-    """One version of the agent by number; NotFound when it does not exist."""
-    version = BehaviorVersion.objects.filter(agent=agent, number=number).select_related("author").first()
-    if version is None:
-        raise NotFound(f"Agent {agent.name!r} has no version {number}.")
     return version

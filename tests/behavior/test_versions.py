@@ -11,10 +11,9 @@ from behavior.services import (
     agent_export_document,
     agent_import_document,
     version_diff,
-    version_get,
     version_publish,
-    versions_for_agent,
 )
+from behavior.selectors import version_get, version_list
 from config.errors import NotFound, ValidationFailed
 from tests.factories import make_agent, make_guideline
 
@@ -44,7 +43,7 @@ def test_each_publish_gets_the_next_number_per_agent(editor_user: Any) -> None:
 
     assert numbers == [1, 2, 3]
     assert other_version.number == 1
-    assert [version.number for version in versions_for_agent(agent)] == [3, 2, 1]
+    assert [version.number for version in version_list(agent)] == [3, 2, 1]
 
 
 def test_a_published_version_does_not_change_when_the_draft_does(demo_document: dict[str, Any]) -> None:
