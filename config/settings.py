@@ -61,9 +61,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.html_errors.DomainErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
+# The studio opens a sandbox session in a side panel (an iframe of our own pages); other sites may not frame us.
+X_FRAME_OPTIONS = "SAMEORIGIN"
 ASGI_APPLICATION = "config.asgi.application"
 WSGI_APPLICATION = None
 
@@ -77,7 +80,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.navigation",
             ],
+            "libraries": {"decorum": "config.templatetags"},
         },
     },
 ]

@@ -1,4 +1,4 @@
-"""URL routes: the studio, the sandbox, the API, the admin and the accounts pages."""
+"""URL routes: the studio, the sandbox, the inbox, the API, the admin and the accounts pages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.api import api, api_route_not_found
-from sessions.views.pages import home
+from config.views import home
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,6 +15,13 @@ urlpatterns = [
     path("api/<path:path>", api_route_not_found),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("studio/", include("behavior.urls")),
     path("sandbox/", include("sessions.urls")),
+    path("inbox/", include("sessions.inbox.urls")),
     path("", home, name="home"),
 ]
+
+handler400 = "config.views.bad_request"
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

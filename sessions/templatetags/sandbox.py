@@ -1,4 +1,5 @@
-"""Template filters for the sandbox pages: pretty JSON previews and short numbers."""
+"""Template filters of the sandbox pages: pretty JSON previews, durations and scores (site-wide ones are in
+config/templatetags.py, loaded as `decorum`)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import json
 from typing import Any
 
 from django import template
-
-from sessions.selectors import sandbox_allowed
 
 register = template.Library()
 
@@ -38,14 +37,3 @@ def score(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "—"
     return f"{value:.2f}"
-
-
-@register.filter
-def get(mapping: Any, key: Any) -> Any:
-    """mapping[key] for dict keys a template cannot spell (hyphens, leading digits)."""
-    return mapping.get(key) if isinstance(mapping, dict) else None
-
-
-@register.filter
-def can_use_sandbox(user: Any) -> bool:
-    return sandbox_allowed(user)

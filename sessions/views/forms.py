@@ -10,7 +10,8 @@ from django.conf import settings
 from agents.models import Agent
 from behavior.models import ContextVariable
 from sessions.models import Customer, SessionMode
-from sessions.services.sandbox import CUSTOMER_NAME_MAX_CHARS, FLAG_REASON_MAX_CHARS, VARIABLE_VALUE_MAX_CHARS
+from sessions.services.customers import CUSTOMER_NAME_MAX_CHARS, VARIABLE_VALUE_MAX_CHARS
+from sessions.services.sandbox import FLAG_REASON_MAX_CHARS
 
 VARIABLE_PREFIX = "var_"
 TAGS_MAX_CHARS = 1000

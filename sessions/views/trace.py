@@ -9,12 +9,12 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from config.htmx import HtmxHttpRequest
 from sessions.models import Session
-from sessions.selectors import guideline_ids_by_key, guideline_texts, turn_trace
-from sessions.views.access import HtmxHttpRequest, session_or_404
+from sessions.selectors import guideline_ids_by_key, guideline_texts, session_get_for_user, turn_trace
 
 JSON_PREVIEW_MAX_CHARS = 6000
 
@@ -22,7 +22,7 @@ JSON_PREVIEW_MAX_CHARS = 6000
 @require_GET
 @login_required
 def turn_trace_view(request: HtmxHttpRequest, uid: str, turn_id: int) -> HttpResponse:
-    session, access = session_or_404(request, uid)
+    session, access = session_get_for_user(request.user, uid)
     turn, trace = turn_trace(session, turn_id=turn_id)
     context = {
         "session": session,
@@ -65,7 +65,7 @@ def trace_context(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
             "title": text.get("title") or "",
             "condition": text.get("condition") or "",
             "action": text.get("action"),
-            "url": _guideline_url(ids.get(key)),
+            "url": _guideline_url(session.agent_id, ids.get(key)),
         }
 
     def verdict_row(verdict: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,13 +134,11 @@ def trace_context(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _guideline_url(guideline_id: int | None) -> str | None:
+def _guideline_url(agent_id: int, guideline_id: int | None) -> str | None:
+    """The guideline's studio page (the draft's guideline with that key; None once it was deleted)."""
     if guideline_id is None:
         return None
-    try:
-        return reverse("admin:behavior_guideline_change", args=[guideline_id])
-    except NoReverseMatch:
-        return None
+    return reverse("studio:guideline-detail", kwargs={"agent_id": agent_id, "guideline_id": guideline_id})
 
 
 def _stage_bars(stages: list[Any], wall_ms: float) -> list[dict[str, Any]]:

@@ -78,6 +78,11 @@ def test_the_login_page_logs_a_tester_in_and_the_home_page_redirects_to_the_sand
     assert home["Location"] == reverse("sandbox:home")
 
 
+def test_an_editor_may_use_the_sandbox_too(client: Client, editor_user: Any, agent: Agent) -> None:
+    client.force_login(editor_user)
+    assert client.get(reverse("sandbox:home")).status_code == 200
+
+
 def test_logout_is_a_post_that_ends_the_session(client: Client, tester_user: Any) -> None:
     client.force_login(tester_user)
     response = client.post(reverse("logout"))
@@ -85,8 +90,8 @@ def test_logout_is_a_post_that_ends_the_session(client: Client, tester_user: Any
     assert client.get(reverse("sandbox:home")).status_code == 302
 
 
-@pytest.mark.parametrize("role", ["", "editor", "operator"])
-def test_the_sandbox_page_needs_the_tester_or_admin_role(client: Client, role: str, agent: Agent) -> None:
+@pytest.mark.parametrize("role", ["", "operator"])
+def test_the_sandbox_page_needs_the_tester_editor_or_admin_role(client: Client, role: str, agent: Agent) -> None:
     user = make_user(f"user-{role or 'none'}", *([role] if role else []))
     client.force_login(user)
     assert client.get(reverse("sandbox:home")).status_code == 403
@@ -204,4 +209,7 @@ def test_a_user_without_a_role_gets_a_friendly_403_home_page(client: Client, out
     client.force_login(outsider_user)
     response = client.get(reverse("home"))
     assert response.status_code == 403
-    assert "no role that opens a page here" in response.content.decode()
+    page = response.content.decode()
+    assert "Your account has no role yet" in page
+    assert "Ask an administrator for the editor, tester or operator role" in page
+    assert 'href="/"' in page  # the way back

@@ -138,14 +138,15 @@ def test_the_mode_controls_fragment_reflects_the_mode(client: Client, tester_use
     assert 'id="hand-back"' in after and 'id="operator-composer"' in after
 
 
-def test_an_operator_sees_sessions_waiting_for_a_human_on_the_home_page(
+def test_an_operator_is_sent_to_the_inbox_which_lists_sessions_waiting_for_a_human(
     client: Client, operator_user: Any, chat: Session, agent: Agent
 ) -> None:
     quiet = make_session(agent, title="Quiet one")
     chat.mode = "human"
     chat.save(update_fields=["mode"])
     client.force_login(operator_user)
-    response = client.get(reverse("home"))
+    assert client.get(reverse("home")).url == reverse("inbox:list")
+    response = client.get(reverse("inbox:list"))
     html = response.content.decode()
     assert response.status_code == 200
     assert reverse("sandbox:session", kwargs={"uid": chat.uid}) in html
