@@ -109,6 +109,7 @@ def world_prepare(agent_choice: str, count: int, *, run_on: str) -> list[str]:
 
     from agents.models import Agent
     from behavior.services import agent_import_document
+    from behavior.services.audit import SYSTEM
     from sessions.services import customer_create, session_create
 
     user, created = get_user_model().objects.get_or_create(username=BENCH_USER)
@@ -122,13 +123,15 @@ def world_prepare(agent_choice: str, count: int, *, run_on: str) -> list[str]:
         demo_seed()
         agent = Agent.objects.get(name=DEMO_AGENT_NAME)
     else:
-        agent = Agent.objects.filter(name=BENCH_AGENT).first() or agent_import_document(SMALL_AGENT_DOCUMENT)
+        agent = Agent.objects.filter(name=BENCH_AGENT).first() or agent_import_document(
+            SMALL_AGENT_DOCUMENT, actor=SYSTEM
+        )
     version = None
     if run_on == "published":
         from behavior.services import version_publish
 
         agent.refresh_from_db()
-        version = agent.published_version or version_publish(agent, author=None, note="bench")
+        version = agent.published_version or version_publish(agent, actor=SYSTEM, note="bench")
     uids = []
     for number in range(count):
         customer = customer_create(name=f"Bench customer {number}")

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from typing import Annotated, Any
 
 from asgiref.sync import sync_to_async
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 
-from agents.models import Agent
-from behavior.services.rows import row_get
+from agents.selectors import agent_get
 from config.api_auth import (
     CONVERSATION_OPERATE,
     CONVERSATION_READ,
@@ -22,8 +19,8 @@ from config.api_auth import (
     api_user,
 )
 from config.api_schemas import MAX_ID, Page, page_of, responses
-from config.errors import NotFound, PermissionDenied
-from sessions.models import Customer, Event, Session, SessionSource
+from config.errors import PermissionDenied
+from sessions.models import Event, Session, SessionSource
 from sessions.schemas import (
     CustomerFilter,
     CustomerIn,
@@ -41,46 +38,23 @@ from sessions.schemas import (
     SessionOut,
     SessionPatch,
 )
-from sessions.selectors import session_events_since
-from sessions.services.messages import customer_message_post, operator_message_post, session_mode_set
-from sessions.services.records import (
-    customer_delete,
-    customer_register,
-    customer_update,
-    session_delete,
-    session_open,
-    session_rewind,
-    session_update,
+from sessions.selectors import (
+    customer_get,
+    customer_list,
+    session_events_since,
+    session_get,
+    session_list,
+    version_for_choice,
 )
+from sessions.services.core import session_create
+from sessions.services.customers import customer_create, customer_delete, customer_update
+from sessions.services.messages import customer_message_post, operator_message_post, session_mode_set
+from sessions.services.records import session_delete, session_rewind, session_update
 
 router = Router()
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 # How often a long poll looks for new events: cheap (one indexed EXISTS query) and quick enough for a chat.
 LONG_POLL_INTERVAL_SECONDS = 0.25
-
-
-def customers_queryset() -> QuerySet[Customer]:
-    return Customer.objects.prefetch_related("tags").order_by("-created_at", "-id")
-
-
-def customer_get(customer_id: int) -> Customer:
-    return row_get(customers_queryset(), customer_id, what="customer")
-
-
-def sessions_queryset() -> QuerySet[Session]:
-    return Session.objects.select_related("version").order_by("-updated_at", "-id")
-
-
-def session_get(uid: str) -> Session:
-    """The session with this public id; NotFound for a malformed or unknown id."""
-    try:
-        parsed = uuid.UUID(uid)
-    except ValueError:
-        raise NotFound(f"No session {uid!r}.") from None
-    session = sessions_queryset().filter(uid=parsed).first()
-    if session is None:
-        raise NotFound(f"No session {uid!r}.")
-    return session
 
 
 # --------------------------------------------------------------------------------------------- customers
@@ -89,20 +63,14 @@ def session_get(uid: str) -> Session:
 @router.get("/customers", response=responses({200: Page[CustomerOut]}), tags=["customers"])
 def customers_list(request: HttpRequest, filters: Query[CustomerFilter]) -> Any:
     api_require_role(request, CONVERSATION_READ)
-    customers = customers_queryset()
-    if filters.tag:
-        customers = customers.filter(tags__name=filters.tag)
-    if filters.external_id:
-        customers = customers.filter(external_id=filters.external_id)
-    if filters.q:
-        customers = customers.filter(name__icontains=filters.q)
+    customers = customer_list(tag=filters.tag, external_id=filters.external_id, q=filters.q)
     return page_of(customers, filters)
 
 
 @router.post("/customers", response=responses({201: CustomerOut}), tags=["customers"])
 def customers_create(request: HttpRequest, payload: CustomerIn) -> Any:
     api_require_role(request, CONVERSATION_WRITE)
-    customer = customer_register(data=payload.model_dump())
+    customer = customer_create(**payload.model_dump())
     return Status(201, customer_get(customer.pk))
 
 
@@ -134,15 +102,9 @@ def customers_delete(request: HttpRequest, customer_id: Id) -> Any:
 def sessions_list(request: HttpRequest, filters: Query[SessionFilter]) -> Any:
     """Sessions, most recently active first; filterable by agent, customer, mode and source."""
     api_require_role(request, CONVERSATION_READ)
-    sessions = sessions_queryset()
-    if filters.agent:
-        sessions = sessions.filter(agent_id=filters.agent)
-    if filters.customer:
-        sessions = sessions.filter(customer_id=filters.customer)
-    if filters.mode:
-        sessions = sessions.filter(mode=filters.mode)
-    if filters.source:
-        sessions = sessions.filter(source=filters.source)
+    sessions = session_list(
+        agent_id=filters.agent, customer_id=filters.customer, mode=filters.mode, source=filters.source
+    )
     return page_of(sessions, filters)
 
 
@@ -151,10 +113,14 @@ def sessions_create(request: HttpRequest, payload: SessionIn) -> Any:
     """Open a session of an agent with a customer; it runs the published version unless `version` says
     otherwise ("draft" or a version number)."""
     api_require_role(request, CONVERSATION_WRITE)
-    agent = row_get(Agent.objects.all(), payload.agent, what="agent")
-    customer = customer_get(payload.customer)
-    session = session_open(
-        agent=agent, customer=customer, version=payload.version, user=api_user(request), title=payload.title
+    agent = agent_get(payload.agent)
+    session = session_create(
+        agent=agent,
+        customer=customer_get(payload.customer),
+        source=SessionSource.API,
+        created_by=api_user(request),
+        version=version_for_choice(agent, payload.version, default="published"),
+        title=payload.title,
     )
     return Status(201, session_get(str(session.uid)))
 

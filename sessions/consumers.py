@@ -32,10 +32,10 @@ from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from config.errors import DomainError
+from config.errors import DomainError, NotFound
 from sessions.broadcast import home_loop_register, session_group
 from sessions.models import Event, Session
-from sessions.selectors import SessionAccess, session_access
+from sessions.selectors import SessionAccess, session_get_for_user
 from sessions.serializers import event_to_dict
 from sessions.services.messages import customer_message_post, operator_message_post
 
@@ -225,11 +225,10 @@ class SandboxConsumer(AsyncWebsocketConsumer):
 
 
 def _session_with_access(user: Any, uid: Any) -> tuple[Session, SessionAccess] | None:
-    session = Session.objects.filter(uid=uid).first()
-    if session is None:
+    try:
+        return session_get_for_user(user, uid)
+    except NotFound:
         return None
-    access = session_access(user, session)
-    return (session, access) if access.view else None
 
 
 def _last_offset(session: Session) -> int:

@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Q, QuerySet
-from django.http import Http404
 
 from agents.models import Agent
-from agents.permissions import Role, user_has_role, user_roles
+from agents.permissions import Area, Role, user_may_open, user_roles
 from behavior.models import BehaviorVersion, Guideline
-from config.errors import ValidationFailed
+from behavior.services.rows import invalid, row_get
+from config.errors import NotFound, PermissionDenied
 from sessions.models import Customer, Event, EventKind, Flag, Session, SessionSource, Trace, Turn
 
 EVENTS_PAGE_MAX = 1000
@@ -24,6 +25,57 @@ def session_events_since(session: Session, *, offset: int, limit: int = 200) -> 
     """Events with an offset greater than `offset`, oldest first (offset=0 gives the log from the start)."""
     limit = max(1, min(int(limit), EVENTS_PAGE_MAX))
     return list(Event.objects.filter(session_id=session.pk, offset__gt=max(int(offset), 0)).order_by("offset")[:limit])
+
+
+def customer_list(
+    *, tag: str | None = None, external_id: str | None = None, q: str | None = None
+) -> QuerySet[Customer]:
+    """Customers, newest first."""
+    customers = Customer.objects.prefetch_related("tags")
+    if tag:
+        customers = customers.filter(tags__name=tag)
+    if external_id:
+        customers = customers.filter(external_id=external_id)
+    if q:
+        customers = customers.filter(name__icontains=q)
+    return customers.order_by("-created_at", "-id")
+
+
+def customer_get(customer_id: int) -> Customer:
+    return row_get(customer_list(), customer_id, what="customer")
+
+
+def session_list(
+    *,
+    visible_to: QuerySet[Session] | None = None,
+    agent_id: int | None = None,
+    customer_id: int | None = None,
+    mode: str | None = None,
+    source: str | None = None,
+) -> QuerySet[Session]:
+    """Sessions, most recently active first, within `visible_to` when given (see sessions_visible_to)."""
+    sessions = visible_to if visible_to is not None else Session.objects.all()
+    if agent_id:
+        sessions = sessions.filter(agent_id=agent_id)
+    if customer_id:
+        sessions = sessions.filter(customer_id=customer_id)
+    if mode:
+        sessions = sessions.filter(mode=mode)
+    if source:
+        sessions = sessions.filter(source=source)
+    return sessions.select_related("version").order_by("-updated_at", "-id")
+
+
+def session_get(uid: str, *, visible_to: QuerySet[Session] | None = None) -> Session:
+    """The session with this public id; NotFound for a malformed, unknown or invisible id."""
+    try:
+        parsed = uuid.UUID(str(uid))
+    except ValueError:
+        raise NotFound(f"No session {uid!r}.") from None
+    session = session_list(visible_to=visible_to).filter(uid=parsed).first()
+    if session is None:
+        raise NotFound(f"No session {uid!r}.")
+    return session
 
 
 # ---------------------------------------------------------------- sandbox: who may see and do what
@@ -40,16 +92,17 @@ class SessionAccess:
 
 
 def sandbox_allowed(user: Any) -> bool:
-    """The sandbox pages (agent choice, session list, starting sessions) need the tester or admin role."""
-    return user_has_role(user, Role.TESTER, Role.ADMIN)
+    """The sandbox pages (agent choice, session list, starting sessions) need the tester, editor or admin role."""
+    return user_may_open(user, Area.SANDBOX)
 
 
 def sessions_visible_to(user: Any) -> QuerySet[Session]:
-    """Sessions the user may open: admins all; testers the ones they created; operators any (for takeover)."""
+    """Sessions the user may open: admins all; testers and editors the ones they created; operators any (for
+    takeover)."""
     roles = user_roles(user)
     if Role.ADMIN in roles or Role.OPERATOR in roles:
         return Session.objects.all()
-    if Role.TESTER in roles:
+    if Role.TESTER in roles or Role.EDITOR in roles:
         return Session.objects.filter(created_by_id=user.pk)
     return Session.objects.none()
 
@@ -58,7 +111,8 @@ def session_access(user: Any, session: Session) -> SessionAccess:
     """The user's rights on `session` (see SessionAccess); everything false when it is not visible."""
     roles = user_roles(user)
     is_admin = Role.ADMIN in roles
-    owns = Role.TESTER in roles and session.created_by_id is not None and session.created_by_id == user.pk
+    sandbox_user = Role.TESTER in roles or Role.EDITOR in roles
+    owns = sandbox_user and session.created_by_id is not None and session.created_by_id == user.pk
     operator = Role.OPERATOR in roles
     view = is_admin or owns or operator
     if not view:
@@ -68,15 +122,19 @@ def session_access(user: Any, session: Session) -> SessionAccess:
     return SessionAccess(view=True, chat=chat, operate=is_admin or owns or operator, flag=True)
 
 
-def session_for_user(user: Any, uid: Any) -> tuple[Session, SessionAccess]:
-    """The session with public id `uid` and the user's access; Http404 when it does not exist or is not visible."""
+def session_get_for_user(user: Any, uid: Any, *, need: str = "view") -> tuple[Session, SessionAccess]:
+    """The session with public id `uid` and the user's rights on it. NotFound when it does not exist or the
+    user may not see it (the two look the same); PermissionDenied when visible but `need` ("view", "chat",
+    "operate" or "flag") is not allowed."""
     try:
         session = Session.objects.select_related("agent", "customer", "version", "parent", "created_by").get(uid=uid)
     except (Session.DoesNotExist, ValueError, ValidationError):
-        raise Http404("No such session.") from None
+        raise NotFound("No such session.") from None
     access = session_access(user, session)
     if not access.view:
-        raise Http404("No such session.")
+        raise NotFound("No such session.")
+    if not getattr(access, need):
+        raise PermissionDenied(f"You may not {need} in this session.")
     return session, access
 
 
@@ -133,18 +191,18 @@ def session_last_status(session: Session) -> str:
 
 
 def session_event(session: Session, *, offset: int) -> Event:
-    """One event of the session by offset; Http404 when there is none."""
+    """One event of the session by offset; NotFound when there is none."""
     event = Event.objects.filter(session_id=session.pk, offset=offset).prefetch_related("flags").first()
     if event is None:
-        raise Http404("No such event.")
+        raise NotFound("No such event.")
     return event
 
 
 def turn_trace(session: Session, *, turn_id: int) -> tuple[Turn, Trace | None]:
-    """A turn of this session and its trace (None while the turn runs); Http404 for another session's turn."""
+    """A turn of this session and its trace (None while the turn runs); NotFound for another session's turn."""
     turn = Turn.objects.filter(session_id=session.pk, pk=turn_id).select_related("trigger_event").first()
     if turn is None:
-        raise Http404("No such turn.")
+        raise NotFound("No such turn.")
     return turn, Trace.objects.filter(turn=turn).first()
 
 
@@ -166,21 +224,21 @@ def flags_for_agent(user: Any, agent: Agent) -> QuerySet[Flag]:
     )
 
 
-def version_for_choice(agent: Agent, choice: str) -> BehaviorVersion | None:
-    """The version a sandbox choice names: "draft" (None), "published", or a version number.
-    Raises ValidationFailed when the agent has no such version."""
-    value = (choice or "draft").strip().lower()
+def version_for_choice(agent: Agent, choice: str | int | None, *, default: str = "draft") -> BehaviorVersion | None:
+    """The version a choice names: "draft" (None: the agent's draft), "published", or a version number; None
+    or "" means `default`. ValidationFailed (path "version") when the agent has no such version."""
+    value = str(default if choice is None or choice == "" else choice).strip().lower()
     if value == "draft":
         return None
     if value == "published":
         if agent.published_version_id is None:
-            raise ValidationFailed(f"Agent {agent.name!r} has no published version yet; run the draft instead.")
+            raise invalid("version", f"agent {agent.name!r} has no published version yet; publish it or run the draft")
         return BehaviorVersion.objects.get(pk=agent.published_version_id)
     if not value.isdigit():
-        raise ValidationFailed(f"Unknown version {choice!r} (use draft, published or a version number).")
+        raise invalid("version", f"unknown version {choice!r} (use draft, published or a version number)")
     version = BehaviorVersion.objects.filter(agent=agent, number=int(value)).first()
     if version is None:
-        raise ValidationFailed(f"Agent {agent.name!r} has no version {value}.")
+        raise invalid("version", f"agent {agent.name!r} has no version {value}")
     return version
 
 

@@ -15,7 +15,7 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
 @shared_task(
-    name="sessions.turn_run",
+    name="sessions.turn_execute",
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=TRANSIENT_ERRORS,
@@ -24,7 +24,7 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
     max_retries=5,
     ignore_result=True,
 )
-def turn_run(turn_id: int) -> str:
+def turn_execute_task(turn_id: int) -> str:
     """Run turn `turn_id` (claimed atomically; a redelivered task exits quietly)."""
     return turn_execute(int(turn_id), worker=f"celery:{os.uname().nodename}:{os.getpid()}")
 

@@ -3,7 +3,7 @@ and the runner behind the engine's `ToolRunner` port."""
 
 from __future__ import annotations
 
-from agents.tools.coercion import argument_coerce, arguments_coerce
+from agents.tools.coercion import argument_to_python, arguments_to_python
 from agents.tools.definitions import ToolContext, ToolDefinition, ToolParameterDefinition
 from agents.tools.errors import (
     ToolArgumentError,
@@ -48,8 +48,8 @@ __all__ = [
     "ToolResultTooLarge",
     "ToolServiceError",
     "agent_tool_runner_from_document",
-    "argument_coerce",
-    "arguments_coerce",
+    "argument_to_python",
+    "arguments_to_python",
     "registered_tool",
     "registered_tools",
     "remote_tool_call",

@@ -1,5 +1,7 @@
-"""Turn the arguments a model proposed (JSON values) into the declared parameter types, or say
-precisely why not. Dates and datetimes arrive as ISO strings."""
+"""Turn a tool call's canonical JSON arguments into the Python values its function takes (dates as `date`,
+datetimes as `datetime`), or say precisely why not. The engine has already normalised what the model wrote
+(behavior.engine.tools.argument_normalize); this is the runner's strict second step, also used for calls
+that did not come through the engine."""
 
 from __future__ import annotations
 
@@ -86,7 +88,7 @@ def _scalar_coerce(value: Any, kind: str, *, name: str, enum: tuple[str, ...]) -
     raise ToolArgumentError(f"{name}: unsupported type {kind!r}")
 
 
-def argument_coerce(value: Any, parameter: ToolParameterDefinition) -> Any:
+def argument_to_python(value: Any, parameter: ToolParameterDefinition) -> Any:
     """`value` as the parameter's type (enums as their string value). None only for optional parameters."""
     if value is None:
         if parameter.required:
@@ -105,7 +107,9 @@ def argument_coerce(value: Any, parameter: ToolParameterDefinition) -> Any:
     return _scalar_coerce(value, parameter.type, name=parameter.name, enum=parameter.enum)
 
 
-def arguments_coerce(arguments: Mapping[str, Any], parameters: tuple[ToolParameterDefinition, ...]) -> dict[str, Any]:
+def arguments_to_python(
+    arguments: Mapping[str, Any], parameters: tuple[ToolParameterDefinition, ...]
+) -> dict[str, Any]:
     """All arguments coerced; unknown names and missing required parameters are errors. Optional
     parameters that are absent stay absent (the tool's own default applies)."""
     declared = {parameter.name: parameter for parameter in parameters}
@@ -117,4 +121,4 @@ def arguments_coerce(arguments: Mapping[str, Any], parameters: tuple[ToolParamet
     ]
     if missing:
         raise ToolArgumentError(f"missing required argument(s): {', '.join(missing)}")
-    return {name: argument_coerce(value, declared[name]) for name, value in arguments.items()}
+    return {name: argument_to_python(value, declared[name]) for name, value in arguments.items()}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, TypeVar, overload
 
-from agents.tools.coercion import arguments_coerce
+from agents.tools.coercion import arguments_to_python
 from agents.tools.definitions import ToolContext, ToolDefinition, ToolParameterDefinition
 from agents.tools.docstrings import docstring_parse
 from agents.tools.errors import ToolDefinitionError, ToolNotFound
@@ -40,7 +40,7 @@ class RegisteredTool:
 
     def arguments_prepare(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """The keyword arguments for the function: coerced, enums as Python values, defaults applied."""
-        values = arguments_coerce(arguments, self.definition.parameters)
+        values = arguments_to_python(arguments, self.definition.parameters)
         for name, mapping in self.enum_values.items():
             if values.get(name) is not None:
                 value = values[name]

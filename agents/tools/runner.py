@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from agents.tools.coercion import arguments_coerce
+from agents.tools.coercion import arguments_to_python
 from agents.tools.definitions import ToolContext, ToolDefinition
 from agents.tools.errors import ToolDefinitionError, ToolNotFound, ToolResultError, ToolResultTooLarge
 from agents.tools.registry import registered_tool
@@ -112,7 +112,7 @@ class AgentToolRunner:
             result = await registered.invoke(call.arguments, context=context)
         else:
             assert binding.service_url is not None  # checked in ToolBinding
-            arguments = arguments_coerce(call.arguments, binding.definition.parameters)
+            arguments = arguments_to_python(call.arguments, binding.definition.parameters)
             result = await remote_tool_call(
                 binding.service_url, call.tool_name, arguments, timeout=call.timeout_seconds
             )

@@ -95,7 +95,7 @@ def tool_call_validate(tool: Tool, arguments: Mapping[str, Any]) -> ValidatedCal
                 missing.append(parameter)
             continue
         try:
-            values[parameter.name] = coerce_argument(parameter, raw)
+            values[parameter.name] = argument_normalize(parameter, raw)
         except ValueError as exc:
             if parameter.required:
                 invalid.append((parameter, str(exc)))
@@ -104,7 +104,10 @@ def tool_call_validate(tool: Tool, arguments: Mapping[str, Any]) -> ValidatedCal
     return ValidatedCall(tool=tool, arguments=values, missing=tuple(missing), invalid=tuple(invalid), unknown=unknown)
 
 
-def coerce_argument(parameter: ToolParameter, raw: Any) -> Any:
+def argument_normalize(parameter: ToolParameter, raw: Any) -> Any:
+    """What the model wrote for a parameter, read leniently ("3" for an int, "yes" for a bool, "a, b" for a list)
+    and returned as the canonical JSON value of the declared type (dates as ISO text); ValueError says why not.
+    The tool runner later turns canonical values into Python objects (agents.tools.coercion.argument_to_python)."""
     return _coerce(parameter.type, raw, parameter)
 
 

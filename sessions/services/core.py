@@ -1,9 +1,10 @@
-"""State changes of conversations: customers, sessions and the append-only event log."""
+"""State changes of conversations: opening a session and the append-only event log (customers are in
+sessions.services.customers)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -11,11 +12,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from agents.models import Agent
-from behavior.models import BehaviorVersion, Tag
+from behavior.models import BehaviorVersion
+from behavior.services.rows import invalid
 from sessions.models import Customer, Event, EventKind, EventSource, Session, SessionSource, Turn
 
 EVENT_DATA_MAX_BYTES = 64 * 1024
-CUSTOMER_METADATA_MAX_BYTES = 16 * 1024
 
 
 def _json_size(value: Any) -> int:
@@ -23,36 +24,6 @@ def _json_size(value: Any) -> int:
         return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
     except (TypeError, ValueError) as error:
         raise ValueError(f"The value is not JSON-serialisable: {error}") from error
-
-
-def customer_create(
-    *,
-    name: str,
-    external_id: str | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    tags: Iterable[Tag | str] = (),
-) -> Customer:
-    """Create a customer; `tags` are Tag rows or tag names (created when missing)."""
-    metadata = dict(metadata or {})
-    if _json_size(metadata) > CUSTOMER_METADATA_MAX_BYTES:
-        raise ValueError(f"Customer metadata is larger than {CUSTOMER_METADATA_MAX_BYTES} bytes.")
-    with transaction.atomic():
-        customer = Customer(name=name, external_id=external_id or None, metadata=metadata)
-        customer.full_clean()
-        customer.save()
-        tag_rows = [tag if isinstance(tag, Tag) else _tag_for_name(tag) for tag in tags]
-        if tag_rows:
-            customer.tags.add(*tag_rows)
-    return customer
-
-
-def _tag_for_name(name: str) -> Tag:
-    tag = Tag.objects.filter(name=name).first()
-    if tag is None:
-        tag = Tag(name=name)
-        tag.full_clean()
-        tag.save()
-    return tag
 
 
 def session_create(
@@ -64,18 +35,21 @@ def session_create(
     version: BehaviorVersion | None = None,
     title: str = "",
 ) -> Session:
-    """Open a session. `version=None` runs the agent's draft."""
+    """Open a session (the one way to: API, sandbox, widget, tests). `version=None` runs the agent's draft;
+    an empty `title` becomes "<customer> · draft|vN". ValidationFailed for an unknown source or a version of
+    another agent."""
     if source not in SessionSource.values:
-        raise ValueError(f"Unknown session source {source!r} (use {', '.join(SessionSource.values)}).")
+        raise invalid("source", f"unknown session source {source!r} (use {', '.join(SessionSource.values)})")
     if version is not None and version.agent_id != agent.pk:
-        raise ValueError(f"Version {version.number} belongs to another agent.")
+        raise invalid("version", f"version {version.number} belongs to another agent")
+    label = "draft" if version is None else f"v{version.number}"
     return Session.objects.create(
         agent=agent,
         customer=customer,
         source=source,
         created_by=created_by if getattr(created_by, "pk", None) else None,
         version=version,
-        title=title[:200],
+        title=(title or f"{customer} · {label}")[:200],
     )
 
 

@@ -1,21 +1,16 @@
-"""Sandbox state changes: test customers (tags, per-customer variable values), sandbox sessions, rewinding
-and branching a session, regenerating a reply, and flags on agent messages."""
+"""Sandbox state changes: branching a session from an edited message, regenerating a reply, and flags on
+agent messages (test customers and sessions are created by the customers and core services)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from agents.models import Agent
 from behavior.engine.types import SessionState
-from behavior.models import BehaviorVersion, ContextVariable, ContextVariableValue, VariableScope
 from config.errors import ValidationFailed
 from sessions.models import (
-    Customer,
     Event,
     EventKind,
     EventSource,
@@ -26,84 +21,10 @@ from sessions.models import (
     Trace,
     Turn,
 )
-from sessions.services.core import customer_create, session_create
 from sessions.services.messages import customer_message_post
 
-CUSTOMER_NAME_MAX_CHARS = 200
-CUSTOMER_TAGS_MAX = 20
-VARIABLE_VALUE_MAX_CHARS = 4000
 FLAG_REASON_MAX_CHARS = 2000
 FLAGGABLE_SOURCES = frozenset({EventSource.AGENT, EventSource.HUMAN_OPERATOR})
-
-
-def sandbox_customer_create(
-    *, agent: Agent, name: str, tags: Sequence[str] = (), variable_values: Mapping[str, str] | None = None
-) -> Customer:
-    """A test customer with tags and per-customer values of `agent`'s context variables.
-
-    A value that parses as JSON is stored as that JSON (`42`, `true`, `{"a": 1}`), anything else as text;
-    blank values are skipped. Raises ValidationFailed with per-field details.
-    """
-    clean_name = (name or "").strip()
-    if not clean_name:
-        raise ValidationFailed("The customer needs a name.", details=[{"path": "name", "message": "required"}])
-    if len(clean_name) > CUSTOMER_NAME_MAX_CHARS:
-        raise ValidationFailed(
-            f"The name is longer than {CUSTOMER_NAME_MAX_CHARS} characters.",
-            details=[{"path": "name", "message": f"at most {CUSTOMER_NAME_MAX_CHARS} characters"}],
-        )
-    tag_names = list(dict.fromkeys(tag.strip() for tag in tags if tag and tag.strip()))
-    if len(tag_names) > CUSTOMER_TAGS_MAX:
-        raise ValidationFailed(
-            f"At most {CUSTOMER_TAGS_MAX} tags.", details=[{"path": "tags", "message": "too many tags"}]
-        )
-    variables = {variable.name: variable for variable in ContextVariable.objects.filter(agent=agent)}
-    values: dict[str, Any] = {}
-    for variable_name, raw in (variable_values or {}).items():
-        if variable_name not in variables:
-            raise ValidationFailed(
-                f"Agent {agent.name!r} has no context variable {variable_name!r}.",
-                details=[{"path": f"variables.{variable_name}", "message": "unknown variable"}],
-            )
-        text = (raw or "").strip()
-        if not text:
-            continue
-        if len(text) > VARIABLE_VALUE_MAX_CHARS:
-            raise ValidationFailed(
-                f"The value of {variable_name!r} is longer than {VARIABLE_VALUE_MAX_CHARS} characters.",
-                details=[{"path": f"variables.{variable_name}", "message": "too long"}],
-            )
-        values[variable_name] = _parsed_value(text)
-    try:
-        with transaction.atomic():
-            customer = customer_create(name=clean_name, tags=tag_names)
-            for variable_name, value in values.items():
-                row = ContextVariableValue(
-                    variable=variables[variable_name], scope=VariableScope.CUSTOMER, customer=customer, value=value
-                )
-                row.full_clean()
-                row.save()
-    except ValidationError as error:
-        raise ValidationFailed(
-            f"The customer is not valid: {'; '.join(error.messages)}",
-            details=[{"path": "customer", "message": message} for message in error.messages],
-        ) from None
-    return customer
-
-
-def sandbox_session_start(*, agent: Agent, customer: Customer, version: BehaviorVersion | None, user: Any) -> Session:
-    """Open a sandbox session of `agent` (its draft when `version` is None) for a test customer."""
-    if version is not None and version.agent_id != agent.pk:
-        raise ValidationFailed(f"Version {version.number} belongs to another agent.")
-    label = "draft" if version is None else f"v{version.number}"
-    return session_create(
-        agent=agent,
-        customer=customer,
-        source=SessionSource.SANDBOX,
-        created_by=user,
-        version=version,
-        title=f"{customer} · {label}",
-    )
 
 
 def session_branch(session: Session, *, offset: int, text: str, user: Any) -> Session:
@@ -161,13 +82,6 @@ def _event(session: Session, offset: int) -> Event:
     if event is None:
         raise ValidationFailed(f"The session has no event #{offset}.")
     return event
-
-
-def _parsed_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def _branch_copy(session: Session, *, before_offset: int, user: Any) -> Session:

@@ -58,9 +58,9 @@ def turn_enqueue(turn_id: int) -> None:
     elif settings.TURNS_IN_PROCESS:
         _turn_executor().submit(_turn_execute_in_thread, turn_id)
     else:
-        from sessions.tasks import turn_run
+        from sessions.tasks import turn_execute_task
 
-        turn_run.delay(turn_id)
+        turn_execute_task.delay(turn_id)
 
 
 def _turn_executor() -> ThreadPoolExecutor:
@@ -146,7 +146,7 @@ async def _turn_execute_async(turn_id: int, worker: str) -> str:
         if turn is None:
             return "skipped"
         try:
-            return await _turn_run(turn, database)
+            return await _turn_engine_call(turn, database)
         except Exception as error:
             logger.exception("Turn %s failed", turn.pk)
             return await database.run(turn_fail, turn, error=_error_text(error))
@@ -165,7 +165,7 @@ def _turn_prepare(turn: Turn) -> tuple[Session, engine_bridge.TurnInputs] | None
     return session, engine_bridge.turn_inputs(session)
 
 
-async def _turn_run(turn: Turn, database: TurnDatabase) -> str:
+async def _turn_engine_call(turn: Turn, database: TurnDatabase) -> str:
     prepared = await database.run(_turn_prepare, turn)
     if prepared is None:
         return TurnStatus.SUPERSEDED

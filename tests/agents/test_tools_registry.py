@@ -317,6 +317,7 @@ def test_the_tool_modules_setting_defaults_to_the_demo_tools(settings: object) -
 def test_a_decorated_tool_with_a_list_of_choices_is_accepted_by_the_behavior_model(cleanup: list[str]) -> None:
     from agents.services import tool_create
     from behavior.services import agent_export_document
+    from behavior.services.audit import SYSTEM
     from behavior.snapshot import snapshot_from_document
     from tests.factories import make_agent
 
@@ -333,7 +334,7 @@ def test_a_decorated_tool_with_a_list_of_choices_is_accepted_by_the_behavior_mod
     agent = make_agent("Legs")
     document = registered_tool("choose_legs").definition.to_document()
 
-    tool_create(agent=agent, data={**document, "service": None})
+    tool_create(agent=agent, data={**document, "service": None}, actor=SYSTEM)
 
     snapshot = snapshot_from_document(agent_export_document(agent))
     (legs,) = snapshot.tools[0].parameters

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from behavior.engine.ports import ToolOutcome
-from behavior.engine.tools import coerce_argument, tool_call_validate
+from behavior.engine.tools import argument_normalize, tool_call_validate
 from behavior.engine.types import Tool, ToolParameter
 from tests.engine.builders import conversation, g, rel, snapshot, turn
 from tests.engine.fakes import FakeToolRunner, ScriptedLLM, tool_call
@@ -288,7 +288,7 @@ async def test_reevaluation_is_bounded_by_max_preparation_iterations() -> None:
     ],
 )
 def test_arguments_are_coerced_to_their_parameter_type(kind: str, raw: object, expected: object) -> None:
-    assert coerce_argument(ToolParameter(name="x", type=kind), raw) == expected
+    assert argument_normalize(ToolParameter(name="x", type=kind), raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -307,7 +307,7 @@ def test_arguments_are_coerced_to_their_parameter_type(kind: str, raw: object, e
 )
 def test_invalid_arguments_are_rejected(parameter: ToolParameter, raw: object) -> None:
     with pytest.raises(ValueError):
-        coerce_argument(parameter, raw)
+        argument_normalize(parameter, raw)
 
 
 def test_an_enum_value_is_matched_case_insensitively_to_its_canonical_spelling() -> None:

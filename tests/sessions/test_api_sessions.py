@@ -11,6 +11,7 @@ from django.db import close_old_connections
 
 from agents.models import Agent
 from behavior.services import version_publish
+from behavior.services.audit import SYSTEM
 from sessions.models import Customer, Event, Session, Turn, TurnStatus
 from sessions.services import event_append
 from sessions.services.messages import session_mode_set
@@ -70,7 +71,7 @@ def test_a_session_runs_the_published_version_unless_told_otherwise(
     assert body["details"][0]["path"] == "version"
 
     make_guideline(agent, "greet")
-    version_publish(agent, author=None)
+    version_publish(agent, actor=SYSTEM)
     published = tester.post("/sessions", {"agent": agent.pk, "customer": customer.pk, "title": "Help"}).json()
     draft = tester.post("/sessions", {"agent": agent.pk, "customer": customer.pk, "version": "draft"}).json()
     numbered = tester.post("/sessions", {"agent": agent.pk, "customer": customer.pk, "version": 1}).json()

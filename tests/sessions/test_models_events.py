@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 
 from agents.models import Agent
 from behavior.models import BehaviorVersion, ImmutableRecordError
+from config.errors import Conflict, ValidationFailed
 from sessions.models import Customer, Event, Session, Turn
 from sessions.selectors import session_events_since
 from sessions.services import EVENT_DATA_MAX_BYTES, customer_create, event_append, session_create
@@ -23,13 +24,13 @@ def test_customer_create_stores_metadata_and_tags_by_name() -> None:
     customer.refresh_from_db()
     assert customer.metadata == {"plan": "gold"}
     assert list(customer.tags.values_list("name", flat=True)) == ["vip"]
-    with pytest.raises(Exception):  # noqa: B017 - full_clean reports the duplicate external id
+    with pytest.raises(Conflict, match="external_id 'ext-1' already exists"):
         customer_create(name="Other", external_id="ext-1")
     assert Customer.objects.filter(external_id="ext-1").count() == 1
 
 
 def test_customer_create_rejects_oversized_metadata() -> None:
-    with pytest.raises(ValueError, match="larger than"):
+    with pytest.raises(ValidationFailed, match="the limit is 16384"):
         customer_create(name="Ada", metadata={"blob": "x" * 20_000})
     assert Customer.objects.count() == 0
 
@@ -50,10 +51,10 @@ def test_session_create_opens_a_draft_session_with_a_public_uid(
 def test_session_create_rejects_an_unknown_source_and_a_version_of_another_agent(
     agent: Agent, other_agent: Agent, customer: Customer
 ) -> None:
-    with pytest.raises(ValueError, match="Unknown session source 'fax'"):
+    with pytest.raises(ValidationFailed, match="unknown session source 'fax'"):
         session_create(agent=agent, customer=customer, source="fax")
     foreign = BehaviorVersion.objects.create(agent=other_agent, number=1, document={})
-    with pytest.raises(ValueError, match="another agent"):
+    with pytest.raises(ValidationFailed, match="another agent"):
         session_create(agent=agent, customer=customer, source="api", version=foreign)
     assert Session.objects.count() == 0
 

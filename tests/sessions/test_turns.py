@@ -369,18 +369,18 @@ async def test_in_process_turns_run_in_a_background_thread_and_stream_to_the_gro
 def test_with_celery_the_turn_is_sent_to_the_worker_and_the_task_runs_it_once(
     session: Session, engine: ScriptedEngine, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sessions.tasks import turn_run
+    from sessions.tasks import turn_execute_task
 
     settings.TURNS_RUN_INLINE = False
     settings.TURNS_IN_PROCESS = False
     sent: list[int] = []
-    monkeypatch.setattr(turn_run, "delay", sent.append)
+    monkeypatch.setattr(turn_execute_task, "delay", sent.append)
 
     customer_message_post(session, text="Hi")
     (turn_id,) = sent
 
-    assert turn_run.apply(args=[turn_id]).get() == TurnStatus.DONE
-    assert turn_run.apply(args=[turn_id]).get() == "skipped"
+    assert turn_execute_task.apply(args=[turn_id]).get() == TurnStatus.DONE
+    assert turn_execute_task.apply(args=[turn_id]).get() == "skipped"
     assert Turn.objects.get(pk=turn_id).claimed_by.startswith("celery:")
     assert engine.calls == 1
 

@@ -12,6 +12,7 @@ from django.db import connection
 from agents.models import Agent
 from behavior.engine.ports import LLMError
 from behavior.services import version_publish
+from behavior.services.audit import studio_actor
 from sessions.models import Event, Session, Trace, Turn, TurnStatus
 from sessions.services import customer_message_post
 from sessions.services.turns import FALLBACK_REPLY, turn_execute
@@ -65,7 +66,7 @@ def test_a_session_on_a_published_version_ignores_later_draft_changes(
     agent: Agent, customer: Any, model: dict[str, Any], admin_user: Any
 ) -> None:
     make_guideline(agent, "greet", condition="The customer says hello", action="Greet them back")
-    version = version_publish(agent, author=admin_user)
+    version = version_publish(agent, actor=studio_actor(admin_user))
     make_guideline(agent, "draft-only", condition="The customer says hello", action="Mention the new lounge")
     on_version = make_session(agent, customer, version=version)
     on_draft = make_session(agent, customer)
