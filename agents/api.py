@@ -46,7 +46,7 @@ from agents.services import (
     tool_service_update,
     tool_update,
 )
-from config.api_auth import ADMIN_ONLY, BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role, api_user
+from config.api_auth import ADMIN_ONLY, BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role, api_user
 from config.api_schemas import MAX_ID, Page, QuerySchema, page_of, responses
 from config.errors import ValidationFailed
 
@@ -66,7 +66,7 @@ def agents_list(request: HttpRequest, filters: Query[AgentFilter]) -> Any:
 @router.post("/agents", response=responses({201: AgentOut}), tags=["agents"])
 def agents_create(request: HttpRequest, payload: AgentIn) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    agent = agent_create(data=payload.model_dump())
+    agent = agent_create(data=payload.model_dump(), actor=api_actor(request))
     return Status(201, agent_get(agent.pk))
 
 
@@ -79,7 +79,12 @@ def agents_get(request: HttpRequest, agent_id: Id) -> Any:
 @router.patch("/agents/{int:agent_id}", response=responses({200: AgentOut}), tags=["agents"])
 def agents_update(request: HttpRequest, agent_id: Id, payload: AgentPatch) -> Any:  # type: ignore[valid-type]
     api_require_role(request, BEHAVIOR_WRITE)
-    agent = agent_update(agent_get(agent_id), data=payload.changes())  # type: ignore[attr-defined]
+    agent = agent_update(
+        agent_get(agent_id),
+        data=payload.changes(),
+        actor=api_actor(request),
+        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+    )
     return agent_get(agent.pk)
 
 
@@ -87,7 +92,7 @@ def agents_update(request: HttpRequest, agent_id: Id, payload: AgentPatch) -> An
 def agents_delete(request: HttpRequest, agent_id: Id) -> Any:
     """Delete an agent with its behavior, versions and sessions (admin only)."""
     api_require_role(request, ADMIN_ONLY)
-    agent_delete(agent_get(agent_id))
+    agent_delete(agent_get(agent_id), actor=api_actor(request))
     return Status(204, None)
 
 
@@ -103,7 +108,12 @@ def tool_services_list(request: HttpRequest, filters: Query[AgentScopedFilter]) 
 @router.post("/tool-services", response=responses({201: ToolServiceOut}), tags=["tools"])
 def tool_services_create(request: HttpRequest, payload: ToolServiceIn) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    return Status(201, tool_service_create(agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"})))
+    return Status(
+        201,
+        tool_service_create(
+            agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}), actor=api_actor(request)
+        ),
+    )
 
 
 @router.get("/tool-services/{int:service_id}", response=responses({200: ToolServiceOut}), tags=["tools"])
@@ -116,13 +126,18 @@ def tool_services_get(request: HttpRequest, service_id: Id) -> Any:
 def tool_services_update(request: HttpRequest, service_id: Id, payload: ToolServicePatch) -> Any:  # type: ignore[valid-type]
     api_require_role(request, BEHAVIOR_WRITE)
     service = tool_service_get(service_id)
-    return tool_service_update(service, data=payload.changes())  # type: ignore[attr-defined]
+    return tool_service_update(
+        service,
+        data=payload.changes(),
+        actor=api_actor(request),
+        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+    )
 
 
 @router.delete("/tool-services/{int:service_id}", response=responses({204: None}), tags=["tools"])
 def tool_services_delete(request: HttpRequest, service_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    tool_service_delete(tool_service_get(service_id))
+    tool_service_delete(tool_service_get(service_id), actor=api_actor(request))
     return Status(204, None)
 
 
@@ -139,7 +154,9 @@ def tools_list(request: HttpRequest, filters: Query[AgentScopedFilter]) -> Any:
 def tools_create(request: HttpRequest, payload: ToolIn) -> Any:
     """Create a tool with its typed parameters (python: implemented with `@tool`; remote: a tool service)."""
     api_require_role(request, BEHAVIOR_WRITE)
-    tool = tool_create(agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}))
+    tool = tool_create(
+        agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}), actor=api_actor(request)
+    )
     return Status(201, tool_get(tool.pk))
 
 
@@ -153,14 +170,19 @@ def tools_get(request: HttpRequest, tool_id: Id) -> Any:
 def tools_update(request: HttpRequest, tool_id: Id, payload: ToolPatch) -> Any:  # type: ignore[valid-type]
     """Change a tool; `parameters`, when sent, replaces the whole parameter list."""
     api_require_role(request, BEHAVIOR_WRITE)
-    tool = tool_update(tool_get(tool_id), data=payload.changes())  # type: ignore[attr-defined]
+    tool = tool_update(
+        tool_get(tool_id),
+        data=payload.changes(),
+        actor=api_actor(request),
+        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+    )
     return tool_get(tool.pk)
 
 
 @router.delete("/tools/{int:tool_id}", response=responses({204: None}), tags=["tools"])
 def tools_delete(request: HttpRequest, tool_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    tool_delete(tool_get(tool_id))
+    tool_delete(tool_get(tool_id), actor=api_actor(request))
     return Status(204, None)
 
 

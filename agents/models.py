@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -42,6 +44,11 @@ class Agent(models.Model):
     published_version = models.ForeignKey(
         "behavior.BehaviorVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped by every change (edit conflicts)."
+    )
+    # Bumped by every change to any entity of the agent's behavior model: keys caches of the draft.
+    draft_revision = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -60,6 +67,17 @@ class Agent(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # draft_revision only ever moves through F() updates (behavior.services.audit.draft_changed): saving a
+        # loaded agent must never write back the number it read, or a cache of the draft could be served stale.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "draft_revision"
+            ]
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         super().clean()
         version = self.published_version if self.published_version_id is not None else None
@@ -74,6 +92,9 @@ class ToolService(models.Model):
     name = models.CharField(max_length=NAME_MAX_LENGTH, validators=[identifier_validator])
     url = models.URLField(max_length=2000, help_text="URL of the service's OpenAPI document.")
     timeout_seconds = models.FloatField(default=5.0, validators=[MinValueValidator(0.1), MaxValueValidator(300.0)])
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped by every change (edit conflicts)."
+    )
 
     class Meta:
         ordering = ["agent_id", "name"]
@@ -98,6 +119,9 @@ class Tool(models.Model):
     service = models.ForeignKey(ToolService, null=True, blank=True, on_delete=models.SET_NULL, related_name="tools")
     consequential = models.BooleanField(default=False, help_text="Has side effects the customer must be sure about.")
     timeout_seconds = models.FloatField(default=10.0, validators=[MinValueValidator(0.1), MaxValueValidator(300.0)])
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped by every change (edit conflicts)."
+    )
 
     class Meta:
         ordering = ["agent_id", "name"]
@@ -193,6 +217,11 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=8, unique=True, help_text="Shown in lists to recognise the key.")
     key_hash = models.CharField(max_length=64, unique=True)
     role = models.CharField(max_length=20, choices=ApiKeyRole.choices)
+    # The key acts as this user: with the user's roles (capped by `role`) and object rights. A key whose user is
+    # gone, inactive or no longer holds `role` stops working.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="owned_api_keys"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="api_keys"
     )

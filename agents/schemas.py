@@ -48,6 +48,7 @@ class AgentIn(InputSchema):
 
 class AgentOut(Schema):
     id: int
+    revision: int
     name: str
     description: str
     model: str
@@ -92,6 +93,7 @@ class ToolServiceIn(InputSchema):
 
 class ToolServiceOut(Schema):
     id: int
+    revision: int
     agent: int = Field(alias="agent_id")
     name: str
     url: str
@@ -133,6 +135,7 @@ class ToolIn(InputSchema):
 
 class ToolOut(Schema):
     id: int
+    revision: int
     agent: int = Field(alias="agent_id")
     name: str
     description: str

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
 from agents.models import Agent, ApiKey, Tool, ToolService
@@ -56,3 +58,22 @@ def api_key_list(*, user_id: int | None = None) -> QuerySet[ApiKey]:
 
 def api_key_get(key_id: int) -> ApiKey:
     return row_get(api_key_list(), key_id, what="API key")
+
+
+def llm_status(agent: Agent | None) -> dict[str, Any]:
+    """Whether the agent's language model server is configured, and a message saying what to set if not."""
+    from agents.llm.factory import llm_configuration_status
+
+    status = llm_configuration_status()
+    profile = (agent.llm_profile if agent is not None else "") or "default"
+    profiles = status.get("profiles", {})
+    entry = profiles.get(profile.lower()) or profiles.get(profile)
+    if entry is None:
+        prefix = f"LLM_PROFILE_{profile.upper().replace('-', '_')}_"
+        return {
+            "configured": False,
+            "message": f"The language model profile {profile!r} is not configured: set {prefix}BASE_URL",
+        }
+    if entry.get("configured"):
+        return {"configured": True, "message": f"Language model server: {entry.get('server', '')}"}
+    return {"configured": False, "message": str(entry.get("message", status.get("message", "")))}

@@ -16,6 +16,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from agents.models import Agent, ApiKey, ApiKeyRole, Tool, ToolParameter, ToolService, default_llm_model
+from behavior.services.audit import Actor, delete_record, write_begin, write_finish
 from behavior.services.rows import (
     conflict_on_integrity_error,
     fields_apply,
@@ -111,7 +112,8 @@ TOOL_PARAMETER_FIELDS = ("name", "type", "description", "required", "enum", "ite
 
 
 @transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
-def _agent_write(agent: Agent, data: Mapping[str, Any]) -> Agent:
+def _agent_write(agent: Agent, data: Mapping[str, Any], *, actor: Actor, revision: int | None = None) -> Agent:
+    before = write_begin(agent, revision=revision)
     fields_apply(agent, data, AGENT_FIELDS)
     if "model" in data and data["model"] is None:
         agent.model = default_llm_model()
@@ -123,30 +125,35 @@ def _agent_write(agent: Agent, data: Mapping[str, Any]) -> Agent:
         agent.save()
         if tags is not None:
             agent.tags.set(tags)
+        write_finish(agent, before, actor=actor)
     return agent
 
 
-def agent_create(*, data: Mapping[str, Any]) -> Agent:
+def agent_create(*, data: Mapping[str, Any], actor: Actor) -> Agent:
     """Create an agent from AGENT_FIELDS and `tags` (names)."""
-    return _agent_write(Agent(), data)
+    return _agent_write(Agent(), data, actor=actor)
 
 
-def agent_update(agent: Agent, *, data: Mapping[str, Any]) -> Agent:
+def agent_update(agent: Agent, *, data: Mapping[str, Any], actor: Actor, revision: int | None = None) -> Agent:
     """Change the given fields of an agent (`tags`, when present, replaces the agent's tags)."""
-    return _agent_write(agent, data)
+    return _agent_write(agent, data, actor=actor, revision=revision)
 
 
-def agent_delete(agent: Agent) -> None:
+def agent_delete(agent: Agent, *, actor: Actor) -> None:
     """Delete an agent with its whole behavior model, versions and sessions."""
     try:
         with transaction.atomic():
+            delete_record(agent, actor=actor)
             agent.delete()
     except (ProtectedError, RestrictedError) as error:
         raise Conflict(f"Agent {agent.name!r} cannot be deleted: {error.args[0]}") from None
 
 
 @transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
-def _tool_service_write(service: ToolService, data: Mapping[str, Any]) -> ToolService:
+def _tool_service_write(
+    service: ToolService, data: Mapping[str, Any], *, actor: Actor, revision: int | None = None
+) -> ToolService:
+    before = write_begin(service, revision=revision)
     fields_apply(service, data, TOOL_SERVICE_FIELDS)
     unique_or_conflict(
         ToolService.objects.filter(agent_id=service.agent_id),
@@ -158,18 +165,22 @@ def _tool_service_write(service: ToolService, data: Mapping[str, Any]) -> ToolSe
     row_clean(service)
     with conflict_on_integrity_error(f"This agent already has a tool service named {service.name!r}."):
         service.save()
+        write_finish(service, before, actor=actor)
     return service
 
 
-def tool_service_create(*, agent: Agent, data: Mapping[str, Any]) -> ToolService:
-    return _tool_service_write(ToolService(agent=agent), data)
+def tool_service_create(*, agent: Agent, data: Mapping[str, Any], actor: Actor) -> ToolService:
+    return _tool_service_write(ToolService(agent=agent), data, actor=actor)
 
 
-def tool_service_update(service: ToolService, *, data: Mapping[str, Any]) -> ToolService:
-    return _tool_service_write(service, data)
+def tool_service_update(
+    service: ToolService, *, data: Mapping[str, Any], actor: Actor, revision: int | None = None
+) -> ToolService:
+    return _tool_service_write(service, data, actor=actor, revision=revision)
 
 
-def tool_service_delete(service: ToolService) -> None:
+@transaction.atomic
+def tool_service_delete(service: ToolService, *, actor: Actor) -> None:
     """Delete a tool service; refused (409) while remote tools still call it."""
     users = list(service.tools.values_list("name", flat=True))
     if users:
@@ -177,6 +188,7 @@ def tool_service_delete(service: ToolService) -> None:
             f"Tool service {service.name!r} is used by the tools {', '.join(users)}; delete or change them first.",
             details=[{"path": "tools", "message": ", ".join(users)}],
         )
+    delete_record(service, actor=actor)
     service.delete()
 
 
@@ -195,8 +207,20 @@ def _tool_parameters(tool: Tool, parameters: Sequence[Mapping[str, Any]]) -> lis
     return rows
 
 
+def _tool_parameters_state(tool: Tool) -> dict[str, Any]:
+    if tool.pk is None:
+        return {}
+    return {
+        "parameters": [
+            {name: getattr(row, name) for name in TOOL_PARAMETER_FIELDS}
+            for row in tool.parameters.order_by("position", "id")
+        ]
+    }
+
+
 @transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
-def _tool_write(tool: Tool, data: Mapping[str, Any]) -> Tool:
+def _tool_write(tool: Tool, data: Mapping[str, Any], *, actor: Actor, revision: int | None = None) -> Tool:
+    before = write_begin(tool, revision=revision, extra=_tool_parameters_state(tool))
     fields_apply(tool, data, TOOL_FIELDS)
     if "service" in data:
         services = ToolService.objects.filter(agent_id=tool.agent_id)
@@ -217,20 +241,22 @@ def _tool_write(tool: Tool, data: Mapping[str, Any]) -> Tool:
             for row in parameters:
                 row.tool = tool
             ToolParameter.objects.bulk_create(parameters)
+        write_finish(tool, before, actor=actor, extra=_tool_parameters_state(tool))
     return tool
 
 
-def tool_create(*, agent: Agent, data: Mapping[str, Any]) -> Tool:
+def tool_create(*, agent: Agent, data: Mapping[str, Any], actor: Actor) -> Tool:
     """Create a tool from TOOL_FIELDS, `service` (id) and `parameters` (list of TOOL_PARAMETER_FIELDS)."""
-    return _tool_write(Tool(agent=agent), data)
+    return _tool_write(Tool(agent=agent), data, actor=actor)
 
 
-def tool_update(tool: Tool, *, data: Mapping[str, Any]) -> Tool:
+def tool_update(tool: Tool, *, data: Mapping[str, Any], actor: Actor, revision: int | None = None) -> Tool:
     """Change the given fields of a tool; `parameters`, when present, replaces the whole parameter list."""
-    return _tool_write(tool, data)
+    return _tool_write(tool, data, actor=actor, revision=revision)
 
 
-def tool_delete(tool: Tool) -> None:
+@transaction.atomic
+def tool_delete(tool: Tool, *, actor: Actor) -> None:
     """Delete a tool; refused (409) while a journey tool state or a context variable depends on it."""
     states = [str(state) for state in tool.journey_tool_states.select_related("journey")]
     variables = list(tool.context_variables.values_list("name", flat=True))
@@ -240,4 +266,5 @@ def tool_delete(tool: Tool) -> None:
             f"Tool {tool.name!r} is used by {', '.join(users)}; change them first.",
             details=[{"path": "", "message": user} for user in users],
         )
+    delete_record(tool, actor=actor, extra=_tool_parameters_state(tool))
     tool.delete()

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from behavior.models import (
+    AuditEntry,
     BehaviorVersion,
     CannedResponse,
     ContextVariable,
@@ -15,6 +16,7 @@ from behavior.models import (
     Journey,
     JourneyState,
     JourneyTransition,
+    LintRun,
     Relationship,
     Tag,
 )
@@ -142,3 +144,29 @@ class ContextVariableValueAdmin(admin.ModelAdmin):
     search_fields = ("variable__name", "tag__name", "customer__name", "customer__external_id")
     raw_id_fields = ("customer",)
     list_select_related = ("variable", "tag")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit trail is append-only: readable here, never edited or deleted."""
+
+    list_display = ("created_at", "username", "source", "action", "entity_type", "entity_label", "agent")
+    list_filter = ("source", "action", "entity_type", "agent")
+    search_fields = ("entity_label", "username")
+    readonly_fields = [field.name for field in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False
+
+
+@admin.register(LintRun)
+class LintRunAdmin(admin.ModelAdmin):
+    list_display = ("agent", "kind", "status", "progress_done", "progress_total", "created_at")
+    list_filter = ("status", "kind", "agent")
+    readonly_fields = ("findings", "error", "started_at", "finished_at")

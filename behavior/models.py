@@ -87,11 +87,15 @@ class Guideline(models.Model):
     tools = models.ManyToManyField("agents.Tool", blank=True, related_name="guidelines")
     labels = models.JSONField(default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped by every change (edit conflicts)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["agent_id", "key"]
+        indexes = [models.Index(fields=["agent", "updated_at"], name="guideline_agent_updated")]
         constraints = [
             models.UniqueConstraint(fields=["agent", "key"], name="guideline_key_unique_per_agent"),
             models.CheckConstraint(condition=~models.Q(condition=""), name="guideline_condition_not_empty"),
@@ -180,6 +184,9 @@ class Relationship(models.Model):
     target_tool = models.ForeignKey(
         "agents.Tool", null=True, blank=True, on_delete=models.CASCADE, related_name="relationships_as_target"
     )
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped by every change (edit conflicts)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -227,6 +234,9 @@ class Journey(models.Model):
     triggers = models.ManyToManyField(Guideline, blank=True, related_name="triggered_journeys")
     conditions = models.JSONField(default=list, blank=True, help_text="Free-text trigger conditions.")
     tags = models.ManyToManyField(Tag, blank=True, related_name="journeys")
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped by every change (edit conflicts)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -267,6 +277,12 @@ class JourneyState(models.Model):
     initial = models.BooleanField(default=False)
     tools = models.ManyToManyField("agents.Tool", blank=True, related_name="journey_states")
     position = models.IntegerField(default=0)
+    # Where the studio's graph editor draws the state (layout, not behavior: not in the document); null until placed.
+    layout_x = models.FloatField(null=True, blank=True)
+    layout_y = models.FloatField(null=True, blank=True)
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped by every change (edit conflicts)."
+    )
 
     class Meta:
         ordering = ["journey_id", "position", "id"]
@@ -296,6 +312,9 @@ class JourneyTransition(models.Model):
     target = models.ForeignKey(JourneyState, on_delete=models.CASCADE, related_name="incoming_transitions")
     # null: an unconditional transition, as in the document (condition: null)
     condition = models.TextField(null=True, blank=True, validators=[MaxLengthValidator(4000)])  # noqa: DJ001
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped by every change (edit conflicts)."
+    )
 
     class Meta:
         ordering = ["journey_id", "id"]
@@ -320,6 +339,9 @@ class GlossaryTerm(models.Model):
     synonyms = models.JSONField(default=list, blank=True)
     description = models.TextField(validators=[MaxLengthValidator(8000)])
     tags = models.ManyToManyField(Tag, blank=True, related_name="glossary_terms")
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped by every change (edit conflicts)."
+    )
 
     class Meta:
         ordering = ["agent_id", "name"]
@@ -346,6 +368,9 @@ class ContextVariable(models.Model):
     )
     freshness_seconds = models.PositiveIntegerField(null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="context_variables")
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped by every change (edit conflicts)."
+    )
 
     class Meta:
         ordering = ["agent_id", "name"]
@@ -381,6 +406,9 @@ class ContextVariableValue(models.Model):
         "conversations.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="variable_values"
     )
     value = models.JSONField(null=True, blank=True)
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped by every change (edit conflicts)."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -445,6 +473,9 @@ class CannedResponse(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="canned_responses")
     guidelines = models.ManyToManyField(Guideline, blank=True, related_name="canned_responses")
     journey_states = models.ManyToManyField(JourneyState, blank=True, related_name="canned_responses")
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped by every change (edit conflicts)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -498,3 +529,91 @@ class BehaviorVersion(models.Model):
         if not self._state.adding:
             raise ImmutableRecordError(f"Behavior version {self.number} is immutable; publish a new version instead.")
         super().save(*args, **kwargs)
+
+
+class AuditSource(models.TextChoices):
+    STUDIO = "studio"
+    API = "api"
+    IMPORT = "import"
+    COMMAND = "command"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    PUBLISH = "publish"
+    IMPORT = "import"
+    ROLLBACK = "rollback"
+
+
+class AuditEntry(models.Model):
+    """One change to the behavior model: who, when, through what, which entity, and each field before/after.
+    Append-only. The entity is named by type, id and a label kept as text, so the entry outlives the row."""
+
+    agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.CASCADE, related_name="audit")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True, help_text="Kept when the user is deleted.")
+    source = models.CharField(max_length=20, choices=AuditSource.choices)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    entity_type = models.CharField(max_length=40)
+    entity_id = models.BigIntegerField(null=True, blank=True)
+    entity_label = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=dict, blank=True, help_text="{field: [before, after]}")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["agent", "-created_at"], name="audit_agent_created"),
+            models.Index(fields=["entity_type", "entity_id", "-created_at"], name="audit_entity_created"),
+            models.Index(fields=["user", "-created_at"], name="audit_user_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username or 'system'} {self.action} {self.entity_type} {self.entity_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableRecordError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+
+class LintRunStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class LintRun(models.Model):
+    """One run of the optional LLM check for contradictory guidelines: its progress and stored findings."""
+
+    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="lint_runs")
+    kind = models.CharField(max_length=40, default="contradictions")
+    status = models.CharField(max_length=20, choices=LintRunStatus.choices, default=LintRunStatus.PENDING)
+    draft_revision = models.PositiveIntegerField(default=0, help_text="The agent's draft revision it checked.")
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    findings = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["agent", "-created_at"], name="lint_run_agent_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} lint of agent {self.agent_id}: {self.status}"

@@ -125,6 +125,7 @@ class GuidelineIn(InputSchema):
 
 class GuidelineOut(Schema):
     id: int
+    revision: int
     agent: int = Field(alias="agent_id")
     key: str
     title: str
@@ -183,6 +184,7 @@ class RelationshipIn(InputSchema):
 
 class RelationshipOut(Schema):
     id: int
+    revision: int
     agent: int = Field(alias="agent_id")
     kind: str
     source: EndpointOut
@@ -237,6 +239,7 @@ class JourneyStateIn(InputSchema):
 
 class JourneyStateOut(Schema):
     id: int
+    revision: int
     journey: int = Field(alias="journey_id")
     key: str
     kind: str
@@ -259,6 +262,7 @@ class JourneyTransitionIn(InputSchema):
 
 class JourneyTransitionOut(Schema):
     id: int
+    revision: int
     journey: int = Field(alias="journey_id")
     source: int = Field(alias="source_id")
     target: int = Field(alias="target_id")
@@ -267,6 +271,7 @@ class JourneyTransitionOut(Schema):
 
 class JourneyOut(Schema):
     id: int
+    revision: int
     agent: int = Field(alias="agent_id")
     key: str
     title: str
@@ -321,6 +326,7 @@ class GlossaryTermIn(InputSchema):
 
 class GlossaryTermOut(Schema):
     id: int
+    revision: int
     agent: int = Field(alias="agent_id")
     name: str
     synonyms: list[Any]
@@ -351,6 +357,7 @@ class ContextVariableIn(InputSchema):
 
 class ContextVariableOut(Schema):
     id: int
+    revision: int
     agent: int = Field(alias="agent_id")
     name: str
     description: str
@@ -375,13 +382,18 @@ class ContextValueIn(InputSchema):
 
 class ContextValuePatch(InputSchema):
     value: JsonValue = Field(description="The new value; scope and key are fixed.")
+    revision: int | None = Field(None, ge=1, le=2**31 - 1, description="The revision you last read (409 when stale).")
 
     def changes(self) -> dict[str, Any]:
         return {"value": self.value}
 
+    def expected_revision(self) -> int | None:
+        return self.revision
+
 
 class ContextValueOut(Schema):
     id: int
+    revision: int
     variable: int = Field(alias="variable_id")
     scope: str
     tag: str | None
@@ -419,6 +431,7 @@ class CannedResponseIn(InputSchema):
 
 class CannedResponseOut(Schema):
     id: int
+    revision: int
     agent: int = Field(alias="agent_id")
     key: str
     template: str

@@ -11,6 +11,8 @@ from ninja.security import HttpBearer
 from agents.models import ApiKey
 from agents.permissions import Role
 from agents.services import api_key_authenticate
+from behavior.models import AuditSource
+from behavior.services.audit import Actor
 from config.errors import PermissionDenied
 from config.ratelimit import client_address, enforce_rate_limit
 
@@ -62,6 +64,11 @@ def api_require_role(request: HttpRequest, roles: tuple[str, ...]) -> ApiKey:
         f"This API key has the {key.role} role; this operation needs {' or '.join(allowed)}.",
         details={"role": key.role, "allowed_roles": allowed},
     )
+
+
+def api_actor(request: HttpRequest) -> Actor:
+    """Who makes the request's changes, for the audit trail: the key's user, through the API."""
+    return Actor(user=api_user(request), source=AuditSource.API)
 
 
 def api_user(request: HttpRequest) -> Any:

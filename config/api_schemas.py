@@ -78,8 +78,13 @@ class PatchSchema(InputSchema):
         return value
 
     def changes(self) -> dict[str, Any]:
-        """The fields present in the request body, as plain Python data."""
-        return self.model_dump(include=set(self.model_fields_set))
+        """The fields present in the request body, as plain Python data (without `revision`)."""
+        return self.model_dump(include=set(self.model_fields_set) - {"revision"})
+
+    def expected_revision(self) -> int | None:
+        """The `revision` the client last saw (the update is refused with 409 when it is stale), or None."""
+        value = getattr(self, "revision", None)
+        return int(value) if value is not None else None
 
 
 def patch_schema(source: type[Schema], *, exclude: Iterable[str] = (), name: str | None = None) -> type[PatchSchema]:
@@ -96,6 +101,17 @@ def patch_schema(source: type[Schema], *, exclude: Iterable[str] = (), name: str
         if info.default is None:
             nullable.add(field_name)
         fields[field_name] = (info.rebuild_annotation() | None, Field(None, description=info.description))
+    nullable.add("revision")
+    fields["revision"] = (
+        int | None,
+        Field(
+            None,
+            ge=1,
+            le=2**31 - 1,
+            description="The revision you last read; when someone changed the entity since, the update is refused "
+            "(409 stale_revision) instead of overwriting their change.",
+        ),
+    )
     model_name = name or f"{source.__name__.removesuffix('In')}Patch"
     model = create_model(model_name, __base__=PatchSchema, **fields)
     model.nullable_fields = frozenset(nullable)

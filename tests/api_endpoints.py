@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.services import api_key_create
+from behavior.services.audit import SYSTEM
 from tests.api_helpers import ApiClient
 
 # cover each endpoint (auth, roles, 404, malformed bodies).
@@ -86,7 +87,7 @@ def make_world() -> World:
     variable = ContextVariable.objects.create(agent=agent, name="tier", description="Loyalty tier")
     value = ContextVariableValue.objects.create(variable=variable, scope="default", value="standard")
     canned = CannedResponse.objects.create(agent=agent, key="hello", template="Hello {{ customer.name }}!")
-    version = version_publish(agent, author=None, note="first")
+    version = version_publish(agent, actor=SYSTEM, note="first")
     customer = make_customer("World Customer", external_id="world-1")
     session = make_session(agent, customer, source="api")
     event_append(session, kind="message", source="customer", data={"text": "hi"})

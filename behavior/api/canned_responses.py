@@ -11,7 +11,7 @@ from behavior.api.common import Id, agent_get
 from behavior.schemas import CannedResponseIn, CannedResponseOut, CannedResponsePatch, TaggedFilter
 from behavior.selectors import canned_response_get, canned_response_list
 from behavior.services.canned_responses import canned_response_create, canned_response_delete, canned_response_update
-from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role
+from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
 from config.api_schemas import Page, page_of, responses
 
 router = Router(tags=["canned responses"])
@@ -27,7 +27,9 @@ def canned_list(request: HttpRequest, filters: Query[TaggedFilter]) -> Any:
 def canned_create(request: HttpRequest, payload: CannedResponseIn) -> Any:
     """Create a canned response; every template field must be built in or declared (an unknown one is named)."""
     api_require_role(request, BEHAVIOR_WRITE)
-    canned = canned_response_create(agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}))
+    canned = canned_response_create(
+        agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}), actor=api_actor(request)
+    )
     return Status(201, canned_response_get(canned.pk))
 
 
@@ -40,12 +42,17 @@ def canned_get(request: HttpRequest, response_id: Id) -> Any:
 @router.patch("/canned-responses/{int:response_id}", response=responses({200: CannedResponseOut}))
 def canned_update(request: HttpRequest, response_id: Id, payload: CannedResponsePatch) -> Any:  # type: ignore[valid-type]
     api_require_role(request, BEHAVIOR_WRITE)
-    canned = canned_response_update(canned_response_get(response_id), data=payload.changes())  # type: ignore[attr-defined]
+    canned = canned_response_update(
+        canned_response_get(response_id),
+        data=payload.changes(),  # type: ignore[attr-defined]
+        actor=api_actor(request),
+        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+    )
     return canned_response_get(canned.pk)
 
 
 @router.delete("/canned-responses/{int:response_id}", response=responses({204: None}))
 def canned_delete(request: HttpRequest, response_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    canned_response_delete(canned_response_get(response_id))
+    canned_response_delete(canned_response_get(response_id), actor=api_actor(request))
     return Status(204, None)

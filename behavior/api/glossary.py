@@ -11,7 +11,7 @@ from behavior.api.common import Id, agent_get
 from behavior.schemas import GlossaryTermIn, GlossaryTermOut, GlossaryTermPatch, TaggedFilter
 from behavior.selectors import glossary_term_get, glossary_term_list
 from behavior.services.glossary import glossary_term_create, glossary_term_delete, glossary_term_update
-from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role
+from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
 from config.api_schemas import Page, page_of, responses
 
 router = Router(tags=["glossary"])
@@ -27,7 +27,9 @@ def glossary_list(request: HttpRequest, filters: Query[TaggedFilter]) -> Any:
 def glossary_create(request: HttpRequest, payload: GlossaryTermIn) -> Any:
     """Create a term; names are unique per agent regardless of case."""
     api_require_role(request, BEHAVIOR_WRITE)
-    term = glossary_term_create(agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}))
+    term = glossary_term_create(
+        agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}), actor=api_actor(request)
+    )
     return Status(201, glossary_term_get(term.pk))
 
 
@@ -40,12 +42,17 @@ def glossary_get(request: HttpRequest, term_id: Id) -> Any:
 @router.patch("/glossary/{int:term_id}", response=responses({200: GlossaryTermOut}))
 def glossary_update(request: HttpRequest, term_id: Id, payload: GlossaryTermPatch) -> Any:  # type: ignore[valid-type]
     api_require_role(request, BEHAVIOR_WRITE)
-    term = glossary_term_update(glossary_term_get(term_id), data=payload.changes())  # type: ignore[attr-defined]
+    term = glossary_term_update(
+        glossary_term_get(term_id),
+        data=payload.changes(),  # type: ignore[attr-defined]
+        actor=api_actor(request),
+        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+    )
     return glossary_term_get(term.pk)
 
 
 @router.delete("/glossary/{int:term_id}", response=responses({204: None}))
 def glossary_delete(request: HttpRequest, term_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    glossary_term_delete(glossary_term_get(term_id))
+    glossary_term_delete(glossary_term_get(term_id), actor=api_actor(request))
     return Status(204, None)

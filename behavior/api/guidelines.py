@@ -11,7 +11,7 @@ from behavior.api.common import Id, agent_get
 from behavior.schemas import GuidelineFilter, GuidelineIn, GuidelineOut, GuidelinePatch
 from behavior.selectors import guideline_get, guideline_list
 from behavior.services.guidelines import guideline_create, guideline_delete, guideline_update
-from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role
+from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
 from config.api_schemas import Page, page_of, responses
 
 router = Router(tags=["guidelines"])
@@ -35,7 +35,9 @@ def guidelines_list(request: HttpRequest, filters: Query[GuidelineFilter]) -> An
 def guidelines_create(request: HttpRequest, payload: GuidelineIn) -> Any:
     """Create a guideline ("when condition, then action"); without an action it is an observation."""
     api_require_role(request, BEHAVIOR_WRITE)
-    guideline = guideline_create(agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}))
+    guideline = guideline_create(
+        agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}), actor=api_actor(request)
+    )
     return Status(201, guideline_get(guideline.pk))
 
 
@@ -48,12 +50,17 @@ def guidelines_get(request: HttpRequest, guideline_id: Id) -> Any:
 @router.patch("/guidelines/{int:guideline_id}", response=responses({200: GuidelineOut}))
 def guidelines_update(request: HttpRequest, guideline_id: Id, payload: GuidelinePatch) -> Any:  # type: ignore[valid-type]
     api_require_role(request, BEHAVIOR_WRITE)
-    guideline = guideline_update(guideline_get(guideline_id), data=payload.changes())  # type: ignore[attr-defined]
+    guideline = guideline_update(
+        guideline_get(guideline_id),
+        data=payload.changes(),  # type: ignore[attr-defined]
+        actor=api_actor(request),
+        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+    )
     return guideline_get(guideline.pk)
 
 
 @router.delete("/guidelines/{int:guideline_id}", response=responses({204: None}))
 def guidelines_delete(request: HttpRequest, guideline_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    guideline_delete(guideline_get(guideline_id))
+    guideline_delete(guideline_get(guideline_id), actor=api_actor(request))
     return Status(204, None)

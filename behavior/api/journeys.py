@@ -41,7 +41,7 @@ from behavior.services.journeys import (
     journey_transition_update,
     journey_update,
 )
-from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role
+from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
 from config.api_schemas import Page, page_of, responses
 
 router = Router(tags=["journeys"])
@@ -57,7 +57,9 @@ def journeys_list(request: HttpRequest, filters: Query[TaggedFilter]) -> Any:
 def journeys_create(request: HttpRequest, payload: JourneyIn) -> Any:
     """Create a journey; add its states and transitions with the nested endpoints."""
     api_require_role(request, BEHAVIOR_WRITE)
-    journey = journey_create(agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}))
+    journey = journey_create(
+        agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}), actor=api_actor(request)
+    )
     return Status(201, journey_get(journey.pk))
 
 
@@ -70,14 +72,19 @@ def journeys_get(request: HttpRequest, journey_id: Id) -> Any:
 @router.patch("/journeys/{int:journey_id}", response=responses({200: JourneyOut}))
 def journeys_update(request: HttpRequest, journey_id: Id, payload: JourneyPatch) -> Any:  # type: ignore[valid-type]
     api_require_role(request, BEHAVIOR_WRITE)
-    journey = journey_update(journey_get(journey_id), data=payload.changes())  # type: ignore[attr-defined]
+    journey = journey_update(
+        journey_get(journey_id),
+        data=payload.changes(),
+        actor=api_actor(request),
+        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+    )
     return journey_get(journey.pk)
 
 
 @router.delete("/journeys/{int:journey_id}", response=responses({204: None}))
 def journeys_delete(request: HttpRequest, journey_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    journey_delete(journey_get(journey_id))
+    journey_delete(journey_get(journey_id), actor=api_actor(request))
     return Status(204, None)
 
 
@@ -103,7 +110,7 @@ def states_list(request: HttpRequest, journey_id: Id) -> Any:
 def states_create(request: HttpRequest, journey_id: Id, payload: JourneyStateIn) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
     journey = journey_get(journey_id)
-    state = journey_state_create(journey, data=payload.model_dump())
+    state = journey_state_create(journey, data=payload.model_dump(), actor=api_actor(request))
     return Status(201, journey_state_get(journey, state.pk))
 
 
@@ -117,7 +124,12 @@ def states_get(request: HttpRequest, journey_id: Id, state_id: Id) -> Any:
 def states_update(request: HttpRequest, journey_id: Id, state_id: Id, payload: JourneyStatePatch) -> Any:  # type: ignore[valid-type]
     api_require_role(request, BEHAVIOR_WRITE)
     journey = journey_get(journey_id)
-    state = journey_state_update(journey_state_get(journey, state_id), data=payload.changes())  # type: ignore[attr-defined]
+    state = journey_state_update(
+        journey_state_get(journey, state_id),
+        data=payload.changes(),  # type: ignore[attr-defined]
+        actor=api_actor(request),
+        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+    )
     return journey_state_get(journey, state.pk)
 
 
@@ -125,7 +137,7 @@ def states_update(request: HttpRequest, journey_id: Id, state_id: Id, payload: J
 def states_delete(request: HttpRequest, journey_id: Id, state_id: Id) -> Any:
     """Delete a state with the transitions into and out of it."""
     api_require_role(request, BEHAVIOR_WRITE)
-    journey_state_delete(journey_state_get(journey_get(journey_id), state_id))
+    journey_state_delete(journey_state_get(journey_get(journey_id), state_id), actor=api_actor(request))
     return Status(204, None)
 
 
@@ -142,7 +154,9 @@ def transitions_list(request: HttpRequest, journey_id: Id) -> Any:
 def transitions_create(request: HttpRequest, journey_id: Id, payload: JourneyTransitionIn) -> Any:
     """Add a transition between two states of this journey (a state of another journey is refused)."""
     api_require_role(request, BEHAVIOR_WRITE)
-    return Status(201, journey_transition_create(journey_get(journey_id), data=payload.model_dump()))
+    return Status(
+        201, journey_transition_create(journey_get(journey_id), data=payload.model_dump(), actor=api_actor(request))
+    )
 
 
 @router.get(
@@ -164,11 +178,16 @@ def transitions_update(
 ) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
     transition = journey_transition_get(journey_get(journey_id), transition_id)
-    return journey_transition_update(transition, data=payload.changes())  # type: ignore[attr-defined]
+    return journey_transition_update(
+        transition,
+        data=payload.changes(),
+        actor=api_actor(request),
+        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+    )
 
 
 @router.delete("/journeys/{int:journey_id}/transitions/{int:transition_id}", response=responses({204: None}))
 def transitions_delete(request: HttpRequest, journey_id: Id, transition_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    journey_transition_delete(journey_transition_get(journey_get(journey_id), transition_id))
+    journey_transition_delete(journey_transition_get(journey_get(journey_id), transition_id), actor=api_actor(request))
     return Status(204, None)

@@ -11,7 +11,7 @@ from behavior.api.common import Id, agent_get
 from behavior.schemas import RelationshipFilter, RelationshipIn, RelationshipOut, RelationshipPatch
 from behavior.selectors import relationship_get, relationship_list
 from behavior.services.relationships import relationship_create, relationship_delete, relationship_update
-from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role
+from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
 from config.api_schemas import Page, page_of, responses
 
 router = Router(tags=["relationships"])
@@ -29,7 +29,9 @@ def relationships_create(request: HttpRequest, payload: RelationshipIn) -> Any:
     """Create a relationship. Kinds illegal for the endpoint types, self-loops and overrides/depends_on
     cycles are refused (422); a duplicate is a conflict (409)."""
     api_require_role(request, BEHAVIOR_WRITE)
-    relationship = relationship_create(agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}))
+    relationship = relationship_create(
+        agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}), actor=api_actor(request)
+    )
     return Status(201, relationship_get(relationship.pk))
 
 
@@ -42,12 +44,17 @@ def relationships_get(request: HttpRequest, relationship_id: Id) -> Any:
 @router.patch("/relationships/{int:relationship_id}", response=responses({200: RelationshipOut}))
 def relationships_update(request: HttpRequest, relationship_id: Id, payload: RelationshipPatch) -> Any:  # type: ignore[valid-type]
     api_require_role(request, BEHAVIOR_WRITE)
-    relationship = relationship_update(relationship_get(relationship_id), data=payload.changes())  # type: ignore[attr-defined]
+    relationship = relationship_update(
+        relationship_get(relationship_id),
+        data=payload.changes(),  # type: ignore[attr-defined]
+        actor=api_actor(request),
+        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+    )
     return relationship_get(relationship.pk)
 
 
 @router.delete("/relationships/{int:relationship_id}", response=responses({204: None}))
 def relationships_delete(request: HttpRequest, relationship_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    relationship_delete(relationship_get(relationship_id))
+    relationship_delete(relationship_get(relationship_id), actor=api_actor(request))
     return Status(204, None)

@@ -31,7 +31,7 @@ from behavior.services.variables import (
     context_variable_delete,
     context_variable_update,
 )
-from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role
+from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
 from config.api_schemas import Page, QuerySchema, page_of, responses
 
 router = Router(tags=["context variables"])
@@ -46,7 +46,9 @@ def variables_list(request: HttpRequest, filters: Query[TaggedFilter]) -> Any:
 @router.post("/context-variables", response=responses({201: ContextVariableOut}))
 def variables_create(request: HttpRequest, payload: ContextVariableIn) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    variable = context_variable_create(agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}))
+    variable = context_variable_create(
+        agent=agent_get(payload.agent), data=payload.model_dump(exclude={"agent"}), actor=api_actor(request)
+    )
     return Status(201, context_variable_get(variable.pk))
 
 
@@ -59,14 +61,19 @@ def variables_get(request: HttpRequest, variable_id: Id) -> Any:
 @router.patch("/context-variables/{int:variable_id}", response=responses({200: ContextVariableOut}))
 def variables_update(request: HttpRequest, variable_id: Id, payload: ContextVariablePatch) -> Any:  # type: ignore[valid-type]
     api_require_role(request, BEHAVIOR_WRITE)
-    variable = context_variable_update(context_variable_get(variable_id), data=payload.changes())  # type: ignore[attr-defined]
+    variable = context_variable_update(
+        context_variable_get(variable_id),
+        data=payload.changes(),  # type: ignore[attr-defined]
+        actor=api_actor(request),
+        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+    )
     return context_variable_get(variable.pk)
 
 
 @router.delete("/context-variables/{int:variable_id}", response=responses({204: None}))
 def variables_delete(request: HttpRequest, variable_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    context_variable_delete(context_variable_get(variable_id))
+    context_variable_delete(context_variable_get(variable_id), actor=api_actor(request))
     return Status(204, None)
 
 
@@ -85,7 +92,7 @@ def values_create(request: HttpRequest, variable_id: Id, payload: ContextValueIn
     """Set a value: the default, one per customer tag (`tag`), or one per customer (`customer`)."""
     api_require_role(request, BEHAVIOR_WRITE)
     variable = context_variable_get(variable_id)
-    value = context_value_create(variable, data=payload.model_dump())
+    value = context_value_create(variable, data=payload.model_dump(), actor=api_actor(request))
     return Status(201, context_value_get(variable, value.pk))
 
 
@@ -99,12 +106,17 @@ def values_get(request: HttpRequest, variable_id: Id, value_id: Id) -> Any:
 def values_update(request: HttpRequest, variable_id: Id, value_id: Id, payload: ContextValuePatch) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
     variable = context_variable_get(variable_id)
-    value = context_value_update(context_value_get(variable, value_id), data=payload.changes())
+    value = context_value_update(
+        context_value_get(variable, value_id),
+        data=payload.changes(),
+        actor=api_actor(request),
+        revision=payload.expected_revision(),
+    )
     return context_value_get(variable, value.pk)
 
 
 @router.delete("/context-variables/{int:variable_id}/values/{int:value_id}", response=responses({204: None}))
 def values_delete(request: HttpRequest, variable_id: Id, value_id: Id) -> Any:
     api_require_role(request, BEHAVIOR_WRITE)
-    context_value_delete(context_value_get(context_variable_get(variable_id), value_id))
+    context_value_delete(context_value_get(context_variable_get(variable_id), value_id), actor=api_actor(request))
     return Status(204, None)

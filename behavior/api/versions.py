@@ -24,7 +24,7 @@ from behavior.services import (
     version_diff,
     version_publish,
 )
-from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_require_role, api_user
+from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
 from config.api_schemas import MAX_ID, Page, QuerySchema, page_of, responses, text_problem
 from config.errors import DomainError, ValidationFailed
 
@@ -48,7 +48,7 @@ def versions_publish(request: HttpRequest, agent_id: Id, payload: PublishIn | No
     with validation errors is refused (422, every error with its path)."""
     api_require_role(request, BEHAVIOR_WRITE)
     note = payload.note if payload is not None else ""
-    version = version_publish(agent_get(agent_id), author=api_user(request), note=note)
+    version = version_publish(agent_get(agent_id), actor=api_actor(request), note=note)
     return Status(201, BehaviorVersion.objects.select_related("agent", "author").get(pk=version.pk))
 
 
@@ -145,6 +145,6 @@ def agents_import(request: HttpRequest, query: Query[ImportQuery]) -> Any:
     problem = text_problem(document)
     if problem is not None:
         raise ValidationFailed(f"{problem[0]}: {problem[1]}", details=[{"path": problem[0], "message": problem[1]}])
-    agent = agent_import_document(document, replace_agent=replace_agent, author=api_user(request))
+    agent = agent_import_document(document, replace_agent=replace_agent, actor=api_actor(request))
     status = 200 if replace_agent is not None else 201
     return Status(status, agent_get(agent.pk))

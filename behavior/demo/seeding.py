@@ -8,8 +8,9 @@ from django.db import transaction
 
 from agents.models import Agent
 from behavior.demo import dataset
-from behavior.models import BehaviorVersion
+from behavior.models import AuditSource, BehaviorVersion
 from behavior.services import agent_import_document, document_load, version_publish
+from behavior.services.audit import Actor
 from sessions.models import Customer
 from sessions.services import customer_create
 
@@ -17,6 +18,7 @@ DEMO_DOCUMENT_PATH = Path(__file__).resolve().parent / "skyway.yaml"
 DEMO_AGENT_NAME = "Skyway Support"
 # Customers seeded for the sandbox: a Gold (vip) member and a Silver (frequent-flyer) member.
 DEMO_CUSTOMER_IDS = ("CUST-1001", "CUST-1002")
+DEMO_ACTOR = Actor(source=AuditSource.COMMAND)  # seed_demo runs from the command line
 
 
 def demo_document() -> dict:
@@ -51,8 +53,8 @@ def demo_seed(*, force: bool = False) -> tuple[Agent, BehaviorVersion | None]:
         existing = Agent.objects.filter(name=DEMO_AGENT_NAME).first()
         if existing is not None and not force:
             return existing, None
-        agent = agent_import_document(demo_document(), replace_agent=existing)
+        agent = agent_import_document(demo_document(), replace_agent=existing, actor=DEMO_ACTOR)
         _demo_customers()
         note = "Demo content reloaded" if existing is not None else "Demo content"
-        version = version_publish(agent, author=None, note=note)
+        version = version_publish(agent, actor=DEMO_ACTOR, note=note)
     return agent, version

@@ -6,6 +6,12 @@ that scope is given, so a caller that passes the scope it authorized can never r
 
 from __future__ import annotations
 
+from behavior.selectors.agents import (
+    agent_behavior_counts,
+    agent_draft_changes,
+    agent_list_with_counts,
+    agent_recent_changes,
+)
 from behavior.selectors.canned_responses import canned_response_get, canned_response_list
 from behavior.selectors.glossary import glossary_term_get, glossary_term_list
 from behavior.selectors.guidelines import GUIDELINE_SORTS, guideline_get, guideline_list
@@ -29,6 +35,10 @@ from behavior.selectors.versions import version_get, version_list
 
 __all__ = [
     "GUIDELINE_SORTS",
+    "agent_behavior_counts",
+    "agent_draft_changes",
+    "agent_list_with_counts",
+    "agent_recent_changes",
     "canned_response_get",
     "canned_response_list",
     "context_value_get",

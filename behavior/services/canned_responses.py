@@ -9,6 +9,7 @@ from django.db import transaction
 
 from agents.models import Agent
 from behavior.models import CannedResponse, ContextVariable, Guideline, JourneyState
+from behavior.services.audit import Actor, delete_record, write_begin, write_finish
 from behavior.services.rows import (
     conflict_on_integrity_error,
     fields_apply,
@@ -23,7 +24,10 @@ CANNED_FIELDS = ("key", "template", "fields", "signals")
 
 
 @transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
-def _canned_write(response: CannedResponse, data: Mapping[str, Any]) -> CannedResponse:
+def _canned_write(
+    response: CannedResponse, data: Mapping[str, Any], *, actor: Actor, revision: int | None = None
+) -> CannedResponse:
+    before = write_begin(response, revision=revision)
     fields_apply(response, data, CANNED_FIELDS)
     unique_or_conflict(
         CannedResponse.objects.filter(agent_id=response.agent_id),
@@ -57,17 +61,22 @@ def _canned_write(response: CannedResponse, data: Mapping[str, Any]) -> CannedRe
             response.guidelines.set(guidelines)
         if states is not None:
             response.journey_states.set(states)
+        write_finish(response, before, actor=actor)
     return response
 
 
-def canned_response_create(*, agent: Agent, data: Mapping[str, Any]) -> CannedResponse:
+def canned_response_create(*, agent: Agent, data: Mapping[str, Any], actor: Actor) -> CannedResponse:
     """Create a canned response from CANNED_FIELDS, `tags` (names), `guidelines` and `journey_states` (ids)."""
-    return _canned_write(CannedResponse(agent=agent), data)
+    return _canned_write(CannedResponse(agent=agent), data, actor=actor)
 
 
-def canned_response_update(response: CannedResponse, *, data: Mapping[str, Any]) -> CannedResponse:
-    return _canned_write(response, data)
+def canned_response_update(
+    response: CannedResponse, *, data: Mapping[str, Any], actor: Actor, revision: int | None = None
+) -> CannedResponse:
+    return _canned_write(response, data, actor=actor, revision=revision)
 
 
-def canned_response_delete(response: CannedResponse) -> None:
+@transaction.atomic
+def canned_response_delete(response: CannedResponse, *, actor: Actor) -> None:
+    delete_record(response, actor=actor)
     response.delete()

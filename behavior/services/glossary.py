@@ -9,6 +9,7 @@ from django.db import transaction
 
 from agents.models import Agent
 from behavior.models import GlossaryTerm
+from behavior.services.audit import Actor, delete_record, write_begin, write_finish
 from behavior.services.rows import (
     conflict_on_integrity_error,
     fields_apply,
@@ -22,7 +23,10 @@ GLOSSARY_FIELDS = ("name", "synonyms", "description")
 
 
 @transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
-def _glossary_term_write(term: GlossaryTerm, data: Mapping[str, Any]) -> GlossaryTerm:
+def _glossary_term_write(
+    term: GlossaryTerm, data: Mapping[str, Any], *, actor: Actor, revision: int | None = None
+) -> GlossaryTerm:
+    before = write_begin(term, revision=revision)
     fields_apply(term, data, GLOSSARY_FIELDS)
     # Names are unique regardless of case, as in the behavior document ("PNR" and "pnr" are one term).
     unique_or_conflict(
@@ -43,17 +47,22 @@ def _glossary_term_write(term: GlossaryTerm, data: Mapping[str, Any]) -> Glossar
         term.save()
         if tags is not None:
             term.tags.set(tags)
+        write_finish(term, before, actor=actor)
     return term
 
 
-def glossary_term_create(*, agent: Agent, data: Mapping[str, Any]) -> GlossaryTerm:
+def glossary_term_create(*, agent: Agent, data: Mapping[str, Any], actor: Actor) -> GlossaryTerm:
     """Create a glossary term from GLOSSARY_FIELDS and `tags` (names)."""
-    return _glossary_term_write(GlossaryTerm(agent=agent), data)
+    return _glossary_term_write(GlossaryTerm(agent=agent), data, actor=actor)
 
 
-def glossary_term_update(term: GlossaryTerm, *, data: Mapping[str, Any]) -> GlossaryTerm:
-    return _glossary_term_write(term, data)
+def glossary_term_update(
+    term: GlossaryTerm, *, data: Mapping[str, Any], actor: Actor, revision: int | None = None
+) -> GlossaryTerm:
+    return _glossary_term_write(term, data, actor=actor, revision=revision)
 
 
-def glossary_term_delete(term: GlossaryTerm) -> None:
+@transaction.atomic
+def glossary_term_delete(term: GlossaryTerm, *, actor: Actor) -> None:
+    delete_record(term, actor=actor)
     term.delete()

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from agents.models import Agent, Tool
 from behavior.models import Guideline
+from behavior.services.audit import Actor, delete_record, write_begin, write_finish
 from behavior.services.rows import (
     conflict_on_integrity_error,
     fields_apply,
@@ -35,7 +36,10 @@ GUIDELINE_FIELDS = (
 
 
 @transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
-def _guideline_write(guideline: Guideline, data: Mapping[str, Any]) -> Guideline:
+def _guideline_write(
+    guideline: Guideline, data: Mapping[str, Any], *, actor: Actor, revision: int | None = None
+) -> Guideline:
+    before = write_begin(guideline, revision=revision)
     fields_apply(guideline, data, GUIDELINE_FIELDS)
     unique_or_conflict(
         Guideline.objects.filter(agent_id=guideline.agent_id),
@@ -56,19 +60,25 @@ def _guideline_write(guideline: Guideline, data: Mapping[str, Any]) -> Guideline
             guideline.tags.set(tags)
         if tools is not None:
             guideline.tools.set(tools)
+        write_finish(guideline, before, actor=actor)
     return guideline
 
 
-def guideline_create(*, agent: Agent, data: Mapping[str, Any]) -> Guideline:
+def guideline_create(*, agent: Agent, data: Mapping[str, Any], actor: Actor) -> Guideline:
     """Create a guideline from GUIDELINE_FIELDS, `tags` (names) and `tools` (ids of the agent's tools)."""
-    return _guideline_write(Guideline(agent=agent), data)
+    return _guideline_write(Guideline(agent=agent), data, actor=actor)
 
 
-def guideline_update(guideline: Guideline, *, data: Mapping[str, Any]) -> Guideline:
-    """Change the given fields; `tags` and `tools`, when present, replace the current lists."""
-    return _guideline_write(guideline, data)
+def guideline_update(
+    guideline: Guideline, *, data: Mapping[str, Any], actor: Actor, revision: int | None = None
+) -> Guideline:
+    """Change the given fields; `tags` and `tools`, when present, replace the current lists. With `revision`,
+    refused (StaleRevision) when the guideline changed since that revision."""
+    return _guideline_write(guideline, data, actor=actor, revision=revision)
 
 
-def guideline_delete(guideline: Guideline) -> None:
+@transaction.atomic
+def guideline_delete(guideline: Guideline, *, actor: Actor) -> None:
     """Delete a guideline with its relationships (journeys and canned responses just lose the link)."""
+    delete_record(guideline, actor=actor)
     guideline.delete()

@@ -15,6 +15,7 @@ from django.db import IntegrityError, models, transaction
 from agents.models import Agent, Tool, ToolParameter, ToolService
 from behavior.documents import BehaviorDocument, document_tags_used, document_validate
 from behavior.models import (
+    AuditAction,
     CannedResponse,
     ContextVariable,
     ContextVariableValue,
@@ -27,6 +28,9 @@ from behavior.models import (
     Tag,
     VariableScope,
 )
+from behavior.services.audit import Actor, audit_record, draft_changed
+from behavior.services.diffing import version_diff
+from behavior.services.exporting import agent_export_document
 from config.errors import Conflict, NotFound
 
 logger = logging.getLogger(__name__)
@@ -334,17 +338,20 @@ def _write_relationships(
     Relationship.objects.bulk_create(rows)
 
 
-def agent_import_document(document: dict[str, Any], *, replace_agent: Agent | None = None, author: Any = None) -> Agent:
+def agent_import_document(
+    document: dict[str, Any], *, actor: Actor, replace_agent: Agent | None = None, action: str = AuditAction.IMPORT
+) -> Agent:
     """Import a behavior document.
 
     With `replace_agent`, that agent's draft behavior is replaced (its versions, sessions and per-customer
     variable values are kept); otherwise a new agent is created and an existing agent with the same name
     raises Conflict. The document is validated completely first (ValidationFailed with every error's
-    path); on any error nothing is written.
+    path); on any error nothing is written. One audit entry records what changed (the diff of the drafts).
     """
     parsed = document_validate(document)
     try:
         with transaction.atomic():
+            previous = agent_export_document(replace_agent) if replace_agent is not None else {}
             agent = _agent_for(parsed, replace_agent)
             tag_ids = _tags(parsed)
             agent.tags.set([tag_ids[name] for name in parsed.agent.tags])
@@ -357,6 +364,16 @@ def agent_import_document(document: dict[str, Any], *, replace_agent: Agent | No
             _write_relationships(
                 agent, parsed, {"guideline": guideline_ids, "tag": tag_ids, "journey": journey_ids, "tool": tool_ids}
             )
+            audit_record(
+                actor=actor,
+                action=action,
+                entity_type="agent",
+                entity_id=agent.pk,
+                label=agent.name,
+                agent_id=agent.pk,
+                changes={"draft": version_diff(previous, agent_export_document(agent))},
+            )
+            draft_changed(agent.pk)
     except IntegrityError as error:
         # Validation mirrors every constraint, so this is a concurrent write (e.g. the same agent name).
         clashing = Agent.objects.filter(name=parsed.agent.name)
@@ -367,6 +384,6 @@ def agent_import_document(document: dict[str, Any], *, replace_agent: Agent | No
         raise Conflict(f"The import conflicts with a concurrent change: {error}") from None
     logger.info(
         "behavior document imported",
-        extra={"agent_id": agent.pk, "replaced": replace_agent is not None, "author": getattr(author, "pk", None)},
+        extra={"agent_id": agent.pk, "replaced": replace_agent is not None, "user": actor.user_id},
     )
     return agent

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 
 from agents.models import Agent, Tool
 from behavior.models import (
@@ -21,6 +21,7 @@ from behavior.models import (
     StateKind,
     Tag,
 )
+from behavior.services.audit import Actor, delete_record, write_begin, write_finish
 from behavior.services.rows import (
     conflict_on_integrity_error,
     fields_apply,
@@ -47,7 +48,8 @@ SCOPE_TAGGED: tuple[tuple[str, Any, str], ...] = (
 
 
 @transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
-def _journey_write(journey: Journey, data: Mapping[str, Any]) -> Journey:
+def _journey_write(journey: Journey, data: Mapping[str, Any], *, actor: Actor, revision: int | None = None) -> Journey:
+    before = write_begin(journey, revision=revision)
     old_scope_tag = journey.scope_tag_name if journey.pk else None
     fields_apply(journey, data, JOURNEY_FIELDS)
     unique_or_conflict(
@@ -71,6 +73,7 @@ def _journey_write(journey: Journey, data: Mapping[str, Any]) -> Journey:
             journey.triggers.set(triggers)
         if old_scope_tag is not None and old_scope_tag != journey.scope_tag_name:
             _scope_retag(journey.agent_id, old=old_scope_tag, new=journey.scope_tag_name)
+        write_finish(journey, before, actor=actor)
     return journey
 
 
@@ -105,17 +108,18 @@ def _scope_retag(agent_id: int, *, old: str, new: str) -> None:
     Relationship.objects.filter(agent_id=agent_id, target_tag=old_tag).update(target_tag=new_tag)
 
 
-def journey_create(*, agent: Agent, data: Mapping[str, Any]) -> Journey:
+def journey_create(*, agent: Agent, data: Mapping[str, Any], actor: Actor) -> Journey:
     """Create a journey from JOURNEY_FIELDS, `tags` (names) and `triggers` (ids of the agent's guidelines).
     States and transitions are added with journey_state_create and journey_transition_create."""
-    return _journey_write(Journey(agent=agent), data)
+    return _journey_write(Journey(agent=agent), data, actor=actor)
 
 
-def journey_update(journey: Journey, *, data: Mapping[str, Any]) -> Journey:
-    return _journey_write(journey, data)
+def journey_update(journey: Journey, *, data: Mapping[str, Any], actor: Actor, revision: int | None = None) -> Journey:
+    return _journey_write(journey, data, actor=actor, revision=revision)
 
 
-def journey_delete(journey: Journey) -> None:
+@transaction.atomic
+def journey_delete(journey: Journey, *, actor: Actor) -> None:
     """Delete a journey with its states, transitions and relationships. Refused (409) while entities of the
     agent are scoped to it with its `journey:<key>` tag: deleting would silently make them apply always."""
     scoped = _scoped_to(journey.agent_id, journey.scope_tag_name)
@@ -127,6 +131,7 @@ def journey_delete(journey: Journey) -> None:
             details={"scoped": scoped},
             code="journey_in_use",
         )
+    delete_record(journey, actor=actor)
     journey.delete()
 
 
@@ -141,7 +146,10 @@ def _state_rules(state: JourneyState) -> None:
 
 
 @transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
-def _state_write(state: JourneyState, data: Mapping[str, Any]) -> JourneyState:
+def _state_write(
+    state: JourneyState, data: Mapping[str, Any], *, actor: Actor, revision: int | None = None
+) -> JourneyState:
+    before = write_begin(state, revision=revision)
     fields_apply(state, data, STATE_FIELDS)
     if state.action is None:
         state.action = ""
@@ -165,30 +173,66 @@ def _state_write(state: JourneyState, data: Mapping[str, Any]) -> JourneyState:
     with conflict_on_integrity_error(f"Journey {journey.key!r} already has a state {state.key!r}."):
         if state.initial:
             # One initial state per journey: making this one initial demotes the previous one.
-            journey.states.exclude(pk=state.pk).filter(initial=True).update(initial=False)
+            journey.states.exclude(pk=state.pk).filter(initial=True).update(initial=False, revision=F("revision") + 1)
         state.save()
         if tools is not None:
             state.tools.set(tools)
+        write_finish(state, before, actor=actor)
     return state
 
 
-def journey_state_create(journey: Journey, *, data: Mapping[str, Any]) -> JourneyState:
+def journey_state_create(journey: Journey, *, data: Mapping[str, Any], actor: Actor) -> JourneyState:
     """Add a state (`key`, `kind`, `action`, `tool` id, `initial`, `tools` ids, `position`, appended when
     absent). Marking it initial demotes the journey's current initial state."""
-    return _state_write(JourneyState(journey=journey, position=None), data)  # type: ignore[misc]
+    return _state_write(JourneyState(journey=journey, position=None), data, actor=actor)  # type: ignore[misc]
 
 
-def journey_state_update(state: JourneyState, *, data: Mapping[str, Any]) -> JourneyState:
-    return _state_write(state, data)
+def journey_state_update(
+    state: JourneyState, *, data: Mapping[str, Any], actor: Actor, revision: int | None = None
+) -> JourneyState:
+    return _state_write(state, data, actor=actor, revision=revision)
 
 
-def journey_state_delete(state: JourneyState) -> None:
+@transaction.atomic
+def journey_state_delete(state: JourneyState, *, actor: Actor) -> None:
     """Delete a state with its transitions."""
+    delete_record(state, actor=actor)
     state.delete()
 
 
+LAYOUT_MAX_COORDINATE = 1_000_000.0
+
+
+def journey_layout_save(journey: Journey, *, positions: list[Mapping[str, Any]]) -> int:
+    """Store where the graph editor draws states: [{"id": state id, "x": ..., "y": ...}]. Layout is not
+    behavior: it is not in the document, not audited, and does not bump revisions (moving a node never
+    conflicts with someone editing its action). Returns how many states moved; refuses ids of other journeys."""
+    if len(positions) > 1000:
+        raise invalid("positions", "at most 1000 positions at once")
+    own = set(journey.states.values_list("pk", flat=True))
+    cleaned: list[tuple[int, float, float]] = []
+    for index, position in enumerate(positions):
+        state_id, x, y = position.get("id"), position.get("x"), position.get("y")
+        if not isinstance(state_id, int) or isinstance(state_id, bool) or state_id not in own:
+            raise invalid(f"positions[{index}].id", f"no state {state_id!r} in journey {journey.key!r}")
+        for name, value in (("x", x), ("y", y)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > LAYOUT_MAX_COORDINATE:
+                raise invalid(
+                    f"positions[{index}].{name}",
+                    f"a number between -{LAYOUT_MAX_COORDINATE:g} and {LAYOUT_MAX_COORDINATE:g}",
+                )
+        cleaned.append((state_id, float(x), float(y)))  # type: ignore[arg-type]
+    with transaction.atomic():
+        for state_id, x, y in cleaned:
+            JourneyState.objects.filter(pk=state_id, journey=journey).update(layout_x=x, layout_y=y)
+    return len(cleaned)
+
+
 @transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
-def _transition_write(transition: JourneyTransition, data: Mapping[str, Any]) -> JourneyTransition:
+def _transition_write(
+    transition: JourneyTransition, data: Mapping[str, Any], *, actor: Actor, revision: int | None = None
+) -> JourneyTransition:
+    before = write_begin(transition, revision=revision)
     journey = transition.journey
     states = journey.states.all()
     for side in ("source", "target"):
@@ -217,19 +261,24 @@ def _transition_write(transition: JourneyTransition, data: Mapping[str, Any]) ->
     row_clean(transition)
     with transaction.atomic():
         transition.save()
+        write_finish(transition, before, actor=actor)
     return transition
 
 
-def journey_transition_create(journey: Journey, *, data: Mapping[str, Any]) -> JourneyTransition:
+def journey_transition_create(journey: Journey, *, data: Mapping[str, Any], actor: Actor) -> JourneyTransition:
     """Add a transition between two states of the journey (`source`, `target`: state ids or keys; `condition` or null)."""
-    return _transition_write(JourneyTransition(journey=journey), data)
+    return _transition_write(JourneyTransition(journey=journey), data, actor=actor)
 
 
-def journey_transition_update(transition: JourneyTransition, *, data: Mapping[str, Any]) -> JourneyTransition:
-    return _transition_write(transition, data)
+def journey_transition_update(
+    transition: JourneyTransition, *, data: Mapping[str, Any], actor: Actor, revision: int | None = None
+) -> JourneyTransition:
+    return _transition_write(transition, data, actor=actor, revision=revision)
 
 
-def journey_transition_delete(transition: JourneyTransition) -> None:
+@transaction.atomic
+def journey_transition_delete(transition: JourneyTransition, *, actor: Actor) -> None:
+    delete_record(transition, actor=actor)
     transition.delete()
 
 

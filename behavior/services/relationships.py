@@ -9,6 +9,7 @@ from django.db import transaction
 
 from agents.models import Agent, Tool
 from behavior.models import EndpointType, Guideline, Journey, Relationship, Tag
+from behavior.services.audit import Actor, delete_record, write_begin, write_finish
 from behavior.services.rows import conflict_on_integrity_error, row_clean, row_referenced
 from config.errors import Conflict
 
@@ -59,7 +60,10 @@ def _duplicate_check(relationship: Relationship) -> None:
 
 
 @transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
-def _relationship_write(relationship: Relationship, data: Mapping[str, Any]) -> Relationship:
+def _relationship_write(
+    relationship: Relationship, data: Mapping[str, Any], *, actor: Actor, revision: int | None = None
+) -> Relationship:
+    before = write_begin(relationship, revision=revision)
     if "kind" in data:
         relationship.kind = data["kind"]
     for side in ("source", "target"):
@@ -69,17 +73,22 @@ def _relationship_write(relationship: Relationship, data: Mapping[str, Any]) -> 
     row_clean(relationship)  # kinds legal for the endpoint types, no self-loop, no cycle
     with conflict_on_integrity_error("The relationship conflicts with a concurrent change."):
         relationship.save()
+        write_finish(relationship, before, actor=actor)
     return relationship
 
 
-def relationship_create(*, agent: Agent, data: Mapping[str, Any]) -> Relationship:
+def relationship_create(*, agent: Agent, data: Mapping[str, Any], actor: Actor) -> Relationship:
     """Create a relationship: `kind`, `source` and `target` ({"type": guideline|tag|journey|tool, "id": ...})."""
-    return _relationship_write(Relationship(agent=agent), data)
+    return _relationship_write(Relationship(agent=agent), data, actor=actor)
 
 
-def relationship_update(relationship: Relationship, *, data: Mapping[str, Any]) -> Relationship:
-    return _relationship_write(relationship, data)
+def relationship_update(
+    relationship: Relationship, *, data: Mapping[str, Any], actor: Actor, revision: int | None = None
+) -> Relationship:
+    return _relationship_write(relationship, data, actor=actor, revision=revision)
 
 
-def relationship_delete(relationship: Relationship) -> None:
+@transaction.atomic
+def relationship_delete(relationship: Relationship, *, actor: Actor) -> None:
+    delete_record(relationship, actor=actor)
     relationship.delete()

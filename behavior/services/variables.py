@@ -9,6 +9,7 @@ from django.db import transaction
 
 from agents.models import Agent, Tool
 from behavior.models import ContextVariable, ContextVariableValue, VariableScope
+from behavior.services.audit import Actor, delete_record, write_begin, write_finish
 from behavior.services.rows import (
     conflict_on_integrity_error,
     fields_apply,
@@ -24,7 +25,10 @@ VARIABLE_FIELDS = ("name", "description", "freshness_seconds")
 
 
 @transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
-def _variable_write(variable: ContextVariable, data: Mapping[str, Any]) -> ContextVariable:
+def _variable_write(
+    variable: ContextVariable, data: Mapping[str, Any], *, actor: Actor, revision: int | None = None
+) -> ContextVariable:
+    before = write_begin(variable, revision=revision)
     fields_apply(variable, data, VARIABLE_FIELDS)
     if "tool" in data:
         own_tools = Tool.objects.filter(agent_id=variable.agent_id)
@@ -42,20 +46,25 @@ def _variable_write(variable: ContextVariable, data: Mapping[str, Any]) -> Conte
         variable.save()
         if tags is not None:
             variable.tags.set(tags)
+        write_finish(variable, before, actor=actor)
     return variable
 
 
-def context_variable_create(*, agent: Agent, data: Mapping[str, Any]) -> ContextVariable:
+def context_variable_create(*, agent: Agent, data: Mapping[str, Any], actor: Actor) -> ContextVariable:
     """Create a variable from VARIABLE_FIELDS, `tool` (id of the agent's tool or null) and `tags` (names)."""
-    return _variable_write(ContextVariable(agent=agent), data)
+    return _variable_write(ContextVariable(agent=agent), data, actor=actor)
 
 
-def context_variable_update(variable: ContextVariable, *, data: Mapping[str, Any]) -> ContextVariable:
-    return _variable_write(variable, data)
+def context_variable_update(
+    variable: ContextVariable, *, data: Mapping[str, Any], actor: Actor, revision: int | None = None
+) -> ContextVariable:
+    return _variable_write(variable, data, actor=actor, revision=revision)
 
 
-def context_variable_delete(variable: ContextVariable) -> None:
+@transaction.atomic
+def context_variable_delete(variable: ContextVariable, *, actor: Actor) -> None:
     """Delete a variable with all its values."""
+    delete_record(variable, actor=actor)
     variable.delete()
 
 
@@ -102,7 +111,10 @@ def _value_duplicate_check(value: ContextVariableValue) -> None:
 
 
 @transaction.atomic  # all or nothing: a refused write leaves no tag or link behind
-def _value_write(value: ContextVariableValue, data: Mapping[str, Any]) -> ContextVariableValue:
+def _value_write(
+    value: ContextVariableValue, data: Mapping[str, Any], *, actor: Actor, revision: int | None = None
+) -> ContextVariableValue:
+    before = write_begin(value, revision=revision)
     if value.pk is None:
         _value_key_set(value, data)
     if "value" in data:
@@ -111,18 +123,23 @@ def _value_write(value: ContextVariableValue, data: Mapping[str, Any]) -> Contex
     row_clean(value)
     with conflict_on_integrity_error(f"Variable {value.variable.name!r} already has this {value.scope} value."):
         value.save()
+        write_finish(value, before, actor=actor)
     return value
 
 
-def context_value_create(variable: ContextVariable, *, data: Mapping[str, Any]) -> ContextVariableValue:
+def context_value_create(variable: ContextVariable, *, data: Mapping[str, Any], actor: Actor) -> ContextVariableValue:
     """Set a value: `scope` default | customer_tag (with `tag`, a name) | customer (with `customer`, an id)."""
-    return _value_write(ContextVariableValue(variable=variable), data)
+    return _value_write(ContextVariableValue(variable=variable), data, actor=actor)
 
 
-def context_value_update(value: ContextVariableValue, *, data: Mapping[str, Any]) -> ContextVariableValue:
+def context_value_update(
+    value: ContextVariableValue, *, data: Mapping[str, Any], actor: Actor, revision: int | None = None
+) -> ContextVariableValue:
     """Change a value's `value`; its scope and key are fixed (delete it and set a new one instead)."""
-    return _value_write(value, data)
+    return _value_write(value, data, actor=actor, revision=revision)
 
 
-def context_value_delete(value: ContextVariableValue) -> None:
+@transaction.atomic
+def context_value_delete(value: ContextVariableValue, *, actor: Actor) -> None:
+    delete_record(value, actor=actor)
     value.delete()

@@ -10,6 +10,7 @@ from django.conf import settings
 from agents.models import Agent, Tool, ToolParameter, ToolService
 from behavior.models import BehaviorVersion, Guideline, Tag
 from behavior.services import version_publish
+from behavior.services.audit import SYSTEM
 from sessions.models import Session
 from tests.api_helpers import api_client, assert_error
 from tests.factories import make_agent, make_guideline, make_journey, make_session, make_tag, make_tool
@@ -107,7 +108,7 @@ def test_the_agent_list_filters_by_tag_and_name(editor: Any) -> None:
 
 def test_deleting_an_agent_removes_its_behavior_versions_and_sessions(agent: Agent, customer: Any) -> None:
     make_guideline(agent, "greet")
-    version_publish(agent, author=None)
+    version_publish(agent, actor=SYSTEM)
     make_session(agent, customer, version=BehaviorVersion.objects.get(agent=agent))
 
     response = api_client("admin").delete(f"/agents/{agent.pk}")

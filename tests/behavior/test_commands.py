@@ -15,6 +15,7 @@ from agents.models import Agent, ApiKey
 from agents.services import api_key_authenticate
 from behavior.models import BehaviorVersion, Guideline
 from behavior.services import agent_export_document, agent_import_document, document_dump
+from behavior.services.audit import SYSTEM
 from tests.factories import make_agent, make_guideline, make_user
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def run(*args: Any) -> tuple[str, str]:
 
 
 def test_export_agent_writes_yaml_to_stdout_by_name_or_id(demo_document: dict[str, Any]) -> None:
-    agent = agent_import_document(demo_document)
+    agent = agent_import_document(demo_document, actor=SYSTEM)
 
     by_name, _ = run("export_agent", "Skyway Support")
     by_id, _ = run("export_agent", str(agent.pk))
@@ -37,7 +38,7 @@ def test_export_agent_writes_yaml_to_stdout_by_name_or_id(demo_document: dict[st
 
 
 def test_export_agent_writes_json_to_a_file(demo_document: dict[str, Any], tmp_path: Path) -> None:
-    agent_import_document(demo_document)
+    agent_import_document(demo_document, actor=SYSTEM)
     target = tmp_path / "skyway.json"
 
     _, stderr = run("export_agent", "Skyway Support", "--output", str(target))

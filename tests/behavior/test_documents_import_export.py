@@ -21,6 +21,7 @@ from behavior.models import (
     Tag,
 )
 from behavior.services import agent_export_document, agent_import_document
+from behavior.services.audit import SYSTEM
 from config.errors import Conflict, ValidationFailed
 from sessions.models import Customer
 from tests.factories import make_agent, make_guideline
@@ -49,10 +50,10 @@ def row_counts() -> dict[str, int]:
 
 
 def test_the_export_of_a_reimported_export_equals_the_original_export(demo_document: dict[str, Any]) -> None:
-    first = agent_export_document(agent_import_document(demo_document))
+    first = agent_export_document(agent_import_document(demo_document, actor=SYSTEM))
     first_copy = {**first, "agent": {**first["agent"], "name": "Skyway Copy"}}
 
-    second = agent_export_document(agent_import_document(first_copy))
+    second = agent_export_document(agent_import_document(first_copy, actor=SYSTEM))
 
     assert second == first_copy
     assert second["agent"]["name"] == "Skyway Copy"
@@ -60,14 +61,14 @@ def test_the_export_of_a_reimported_export_equals_the_original_export(demo_docum
 
 def test_the_export_of_the_demo_document_is_the_demo_document(demo_document: dict[str, Any]) -> None:
     """The demo file is written in export order, so the round trip reproduces it exactly."""
-    exported = agent_export_document(agent_import_document(demo_document))
+    exported = agent_export_document(agent_import_document(demo_document, actor=SYSTEM))
 
     assert exported == document_validate(demo_document).as_data()
     assert exported == demo_document
 
 
 def test_the_export_is_complete_and_in_a_stable_order(demo_document: dict[str, Any]) -> None:
-    exported = agent_export_document(agent_import_document(demo_document))
+    exported = agent_export_document(agent_import_document(demo_document, actor=SYSTEM))
 
     assert [entry["key"] for entry in exported["guidelines"]] == sorted(
         entry["key"] for entry in demo_document["guidelines"]
@@ -84,7 +85,7 @@ def test_a_canned_response_link_written_on_the_state_side_is_exported_on_both_si
     response = next(entry for entry in demo_document["canned_responses"] if entry["key"] == "change-fee-quote")
     response["journey_states"] = []  # only rebooking/explain-fee lists it now
 
-    exported = agent_export_document(agent_import_document(demo_document))
+    exported = agent_export_document(agent_import_document(demo_document, actor=SYSTEM))
 
     exported_response = next(entry for entry in exported["canned_responses"] if entry["key"] == "change-fee-quote")
     assert exported_response["journey_states"] == ["rebooking/explain-fee"]
@@ -96,7 +97,7 @@ def test_an_error_deep_in_the_document_changes_nothing_and_names_its_path(demo_d
     demo_document["journeys"][1]["transitions"][0]["target"] = "payment"
 
     with pytest.raises(ValidationFailed) as raised:
-        agent_import_document(demo_document)
+        agent_import_document(demo_document, actor=SYSTEM)
 
     assert raised.value.details == [{"path": "journeys[1].transitions[0].target", "message": 'unknown state "payment"'}]
     assert row_counts() == before
@@ -115,7 +116,7 @@ def test_a_failure_while_writing_rolls_everything_back(
     monkeypatch.setattr(importing, "_write_relationships", explode)
 
     with pytest.raises(RuntimeError):
-        agent_import_document(demo_document)
+        agent_import_document(demo_document, actor=SYSTEM)
 
     assert row_counts() == before
 
@@ -125,7 +126,7 @@ def test_importing_an_agent_whose_name_is_taken_is_a_conflict(demo_document: dic
     before = row_counts()
 
     with pytest.raises(Conflict) as raised:
-        agent_import_document(demo_document)
+        agent_import_document(demo_document, actor=SYSTEM)
 
     assert raised.value.details == [{"path": "agent.name", "message": 'an agent named "Skyway Support" already exists'}]
     assert row_counts() == before
@@ -137,7 +138,7 @@ def test_replacing_an_agent_replaces_its_draft_behavior(demo_document: dict[str,
     other = make_agent("Bystander")
     make_guideline(other, "unrelated")
 
-    replaced = agent_import_document(demo_document, replace_agent=agent)
+    replaced = agent_import_document(demo_document, replace_agent=agent, actor=SYSTEM)
 
     assert replaced.pk == agent.pk
     assert replaced.name == "Skyway Support"
@@ -148,13 +149,13 @@ def test_replacing_an_agent_replaces_its_draft_behavior(demo_document: dict[str,
 
 
 def test_replacing_an_agent_keeps_its_per_customer_variable_values(demo_document: dict[str, Any]) -> None:
-    agent = agent_import_document(demo_document)
+    agent = agent_import_document(demo_document, actor=SYSTEM)
     customer = Customer.objects.create(name="Maria Lopez", external_id="CUST-1001")
     variable = ContextVariable.objects.get(agent=agent, name="loyalty_tier")
     ContextVariableValue.objects.create(variable=variable, scope="customer", customer=customer, value="gold")
     demo_document["context_variables"][0]["description"] = "Tier in Skyway Miles"
 
-    agent_import_document(demo_document, replace_agent=agent)
+    agent_import_document(demo_document, replace_agent=agent, actor=SYSTEM)
 
     variable.refresh_from_db()
     assert variable.description == "Tier in Skyway Miles"
@@ -171,7 +172,7 @@ def test_replacing_an_agent_with_the_name_of_another_agent_is_a_conflict(demo_do
     make_guideline(agent, "keep-me")
 
     with pytest.raises(Conflict):
-        agent_import_document(demo_document, replace_agent=agent)
+        agent_import_document(demo_document, replace_agent=agent, actor=SYSTEM)
 
     assert Guideline.objects.filter(agent=agent, key="keep-me").exists()
 
@@ -179,14 +180,14 @@ def test_replacing_an_agent_with_the_name_of_another_agent_is_a_conflict(demo_do
 def test_existing_tags_are_reused_by_name(demo_document: dict[str, Any]) -> None:
     vip = Tag.objects.create(name="vip")
 
-    agent = agent_import_document(demo_document)
+    agent = agent_import_document(demo_document, actor=SYSTEM)
 
     assert Tag.objects.filter(name="vip").count() == 1
     assert Guideline.objects.get(agent=agent, key="gold-change-fee-waiver").tags.get() == vip
 
 
 def test_an_observation_is_stored_without_an_action(demo_document: dict[str, Any]) -> None:
-    agent = agent_import_document(demo_document)
+    agent = agent_import_document(demo_document, actor=SYSTEM)
 
     observation = Guideline.objects.get(agent=agent, key="wants-rebooking")
 
@@ -205,7 +206,7 @@ def test_import_and_export_cost_a_bounded_number_of_queries(
     ]
 
     with django_assert_max_num_queries(40):
-        agent = agent_import_document(minimal_document)
+        agent = agent_import_document(minimal_document, actor=SYSTEM)
     with django_assert_max_num_queries(25):
         exported = agent_export_document(agent)
 

@@ -7,13 +7,14 @@ from typing import Any
 import pytest
 
 from behavior.models import BehaviorVersion, Guideline, ImmutableRecordError, JourneyState
+from behavior.selectors import version_get, version_list
 from behavior.services import (
     agent_export_document,
     agent_import_document,
     version_diff,
     version_publish,
 )
-from behavior.selectors import version_get, version_list
+from behavior.services.audit import SYSTEM, studio_actor
 from config.errors import NotFound, ValidationFailed
 from tests.factories import make_agent, make_guideline
 
@@ -23,9 +24,9 @@ pytestmark = pytest.mark.django_db
 def test_publishing_freezes_the_draft_as_version_1_and_points_the_agent_at_it(
     demo_document: dict[str, Any], editor_user: Any
 ) -> None:
-    agent = agent_import_document(demo_document)
+    agent = agent_import_document(demo_document, actor=SYSTEM)
 
-    version = version_publish(agent, author=editor_user, note="First release")
+    version = version_publish(agent, actor=studio_actor(editor_user), note="First release")
 
     agent.refresh_from_db()
     assert version.number == 1
@@ -38,8 +39,8 @@ def test_publishing_freezes_the_draft_as_version_1_and_points_the_agent_at_it(
 def test_each_publish_gets_the_next_number_per_agent(editor_user: Any) -> None:
     agent, other = make_agent("First"), make_agent("Second")
 
-    numbers = [version_publish(agent, author=editor_user).number for _ in range(3)]
-    other_version = version_publish(other, author=None)
+    numbers = [version_publish(agent, actor=studio_actor(editor_user)).number for _ in range(3)]
+    other_version = version_publish(other, actor=SYSTEM)
 
     assert numbers == [1, 2, 3]
     assert other_version.number == 1
@@ -47,8 +48,8 @@ def test_each_publish_gets_the_next_number_per_agent(editor_user: Any) -> None:
 
 
 def test_a_published_version_does_not_change_when_the_draft_does(demo_document: dict[str, Any]) -> None:
-    agent = agent_import_document(demo_document)
-    version = version_publish(agent, author=None)
+    agent = agent_import_document(demo_document, actor=SYSTEM)
+    version = version_publish(agent, actor=SYSTEM)
     Guideline.objects.filter(agent=agent, key="greet").update(condition="The customer says hi")
 
     version.refresh_from_db()
@@ -58,8 +59,8 @@ def test_a_published_version_does_not_change_when_the_draft_does(demo_document: 
 
 
 def test_a_version_row_cannot_be_modified(demo_document: dict[str, Any]) -> None:
-    agent = agent_import_document(demo_document)
-    version = version_publish(agent, author=None)
+    agent = agent_import_document(demo_document, actor=SYSTEM)
+    version = version_publish(agent, actor=SYSTEM)
     version.note = "rewritten history"
 
     with pytest.raises(ImmutableRecordError):
@@ -71,11 +72,11 @@ def test_a_version_row_cannot_be_modified(demo_document: dict[str, Any]) -> None
 
 
 def test_a_draft_with_validation_errors_is_not_published(demo_document: dict[str, Any]) -> None:
-    agent = agent_import_document(demo_document)
+    agent = agent_import_document(demo_document, actor=SYSTEM)
     JourneyState.objects.filter(journey__agent=agent, journey__key="rebooking", key="ask-booking").update(initial=False)
 
     with pytest.raises(ValidationFailed) as raised:
-        version_publish(agent, author=None)
+        version_publish(agent, actor=SYSTEM)
 
     assert raised.value.message == "The draft has validation errors; fix them before publishing."
     assert raised.value.details == [
@@ -93,15 +94,15 @@ def test_an_overlong_note_is_refused() -> None:
     agent = make_agent()
 
     with pytest.raises(ValidationFailed):
-        version_publish(agent, author=None, note="x" * 2001)
+        version_publish(agent, actor=SYSTEM, note="x" * 2001)
 
     assert not BehaviorVersion.objects.exists()
 
 
 def test_version_get_finds_a_version_by_number_and_only_for_its_agent() -> None:
     agent, other = make_agent(), make_agent()
-    version_publish(agent, author=None)
-    second = version_publish(agent, author=None)
+    version_publish(agent, actor=SYSTEM)
+    second = version_publish(agent, actor=SYSTEM)
 
     assert version_get(agent, 2) == second
     with pytest.raises(NotFound):
@@ -113,10 +114,10 @@ def test_version_get_finds_a_version_by_number_and_only_for_its_agent() -> None:
 def test_the_diff_reports_an_added_guideline_and_a_changed_condition() -> None:
     agent = make_agent("Diff Agent")
     make_guideline(agent, "greet", condition="The customer says hello", action="Greet them")
-    first = version_publish(agent, author=None)
+    first = version_publish(agent, actor=SYSTEM)
     Guideline.objects.filter(agent=agent, key="greet").update(condition="The customer greets you")
     make_guideline(agent, "refunds", condition="The customer asks for a refund", action="Explain the policy")
-    second = version_publish(agent, author=None)
+    second = version_publish(agent, actor=SYSTEM)
 
     diff = version_diff(first.document, second.document)
 

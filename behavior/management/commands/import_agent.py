@@ -10,7 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from agents.models import Agent
 from behavior.documents import document_validate, document_warnings
 from behavior.management.commands._documents import command_error
+from behavior.models import AuditSource
 from behavior.services import MAX_DOCUMENT_BYTES, agent_import_document, document_format, document_load
+from behavior.services.audit import Actor
 from config.errors import DomainError
 
 
@@ -35,7 +37,7 @@ class Command(BaseCommand):
             data = document_load(path.read_bytes(), fmt)
             for warning in document_warnings(document_validate(data)):
                 self.stderr.write(f"warning: {warning['path']}: {warning['message']}")
-            agent = agent_import_document(data, replace_agent=replace_agent)
+            agent = agent_import_document(data, replace_agent=replace_agent, actor=Actor(source=AuditSource.COMMAND))
         except DomainError as error:
             raise command_error(error) from None
         except OSError as error:

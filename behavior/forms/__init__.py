@@ -1,0 +1,1 @@
+"""Studio forms: they parse and bound what the browser sends; the services validate again and decide."""

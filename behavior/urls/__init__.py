@@ -1,0 +1,36 @@
+"""Studio URLs, mounted under /studio/: one module per page family, names `studio:<entity>-<action>`, paths
+nested under the agent (`agents/<agent_id>/guidelines/<guideline_id>/`)."""
+
+from __future__ import annotations
+
+from behavior.urls import (
+    admin,
+    agents,
+    audit,
+    canned_responses,
+    glossary,
+    guidelines,
+    journeys,
+    lint,
+    tags,
+    tools,
+    variables,
+    versions,
+)
+
+app_name = "studio"
+
+urlpatterns = [
+    *agents.urlpatterns,
+    *guidelines.urlpatterns,
+    *journeys.urlpatterns,
+    *glossary.urlpatterns,
+    *canned_responses.urlpatterns,
+    *variables.urlpatterns,
+    *tags.urlpatterns,
+    *tools.urlpatterns,
+    *versions.urlpatterns,
+    *lint.urlpatterns,
+    *audit.urlpatterns,
+    *admin.urlpatterns,
+]
