@@ -120,6 +120,9 @@ class BehaviorVersionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: BehaviorVersion | None = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: BehaviorVersion | None = None) -> bool:
+        return False
+
 
 @admin.register(JourneyState)
 class JourneyStateAdmin(admin.ModelAdmin):

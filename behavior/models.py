@@ -41,6 +41,11 @@ class ImmutableQuerySet(models.QuerySet):
 class BehaviorVersionQuerySet(ImmutableQuerySet):
     nullable_on_delete = frozenset({"author"})
 
+    def delete(self) -> tuple[int, dict[str, int]]:
+        # Deleting the agent still removes its versions: Django's deletion collector deletes cascaded rows with
+        # its own queries, never through this method or BehaviorVersion.delete.
+        raise ImmutableRecordError("Behavior versions cannot be deleted; they go only with their agent.")
+
 
 def _duplicate_error(model: type[models.Model], *, field: str, value: str, agent_id: int | None, pk: Any) -> None:
     if agent_id is None or not value:
@@ -529,6 +534,9 @@ class BehaviorVersion(models.Model):
         if not self._state.adding:
             raise ImmutableRecordError(f"Behavior version {self.number} is immutable; publish a new version instead.")
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableRecordError(f"Behavior version {self.number} cannot be deleted; it goes only with its agent.")
 
 
 class AuditSource(models.TextChoices):

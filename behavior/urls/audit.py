@@ -1,7 +1,12 @@
-"""Studio URLs of one page family (see behavior/urls/__init__.py)."""
+"""History pages: the audit trail of one agent, filterable by user and entity, and one entry."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from behavior.views import audit
+
+urlpatterns = [
+    path("agents/<int:agent_id>/history/", audit.audit_list, name="audit-list"),
+    path("agents/<int:agent_id>/history/<int:entry_id>/", audit.audit_detail, name="audit-detail"),
+]
