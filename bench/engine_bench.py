@@ -1,5 +1,5 @@
 """The engine benchmark: scripted conversations over generated behavior models of growing size, against
-a fake LLM with a latency model, in virtual time. Prints tables, checks DESIGN.md §6's targets, writes
+a fake LLM with a latency model, in virtual time. Prints tables, checks the targets of docs/architecture.md §10, writes
 bench/out/engine_bench.json and .png.
 
     python -m bench.engine_bench                  # sizes 10, 50, 200, 1000, 5000
@@ -133,10 +133,10 @@ def bench_run(options: BenchOptions, *, out: Any = None) -> dict[str, Any]:
     reference = [s for s in summaries if s["scenario"].startswith("reference")]
     if reference:
         show()
-        show("Reference agent (DESIGN.md §6: 5 guidelines + a tool + a journey + a glossary term, then fillers)")
+        show("Reference agent (architecture.md §10: 5 guidelines + a tool + a journey + a glossary term, then fillers)")
         show(reference_table(reference))
     show()
-    show("Targets (DESIGN.md §6)")
+    show("Targets (docs/architecture.md §10)")
     for check in checks:
         show(f"  [{'PASS' if check.passed else 'FAIL'}] {check.name}: {check.detail}")
     for s in summaries:

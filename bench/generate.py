@@ -358,8 +358,8 @@ def behavior_document(size: int, *, seed: int = 7, composition_mode: str = "flui
 
 
 def reference_document(size: int, *, seed: int = 11) -> dict[str, Any]:
-    """DESIGN.md §6's reference agent: 5 guidelines, one tool, one journey and one glossary term, then
-    fillers up to `size` guidelines."""
+    """The reference agent of docs/architecture.md §10: 5 guidelines, one tool, one journey and one glossary
+    term, then fillers up to `size` guidelines."""
     keep = {"greeting", "baggage-allowance", "booking-status", "refund-request", "flight-delay"}
     core = [g for g in core_guidelines() if g["key"] in keep]
     rng = random.Random(f"reference:{seed}:{size}")

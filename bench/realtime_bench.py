@@ -1,5 +1,5 @@
 """Realtime benchmark: concurrent sandbox chats over real websockets through daphne, Redis and celery workers,
-against the fake OpenAI server with a fixed latency (DESIGN.md §3, issue 4).
+against the fake OpenAI server with a fixed latency (docs/architecture.md §2 and §10, issue 4).
 
     python bench/realtime_bench.py                      # starts everything; 50 then 200 sessions
     python bench/realtime_bench.py --sessions 20 --messages 2 --workers 2 --concurrency 30

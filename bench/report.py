@@ -1,4 +1,5 @@
-"""Aggregates the bench's turn metrics, checks DESIGN.md §6's targets, prints tables and draws the plot."""
+"""Aggregates the bench's turn metrics, checks the targets of docs/architecture.md §10, prints tables and draws
+the plot."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from bench.runner import ScenarioResult, TurnMetrics
 
-# DESIGN.md §6: Parlant 3.3.2 against a fake OpenAI server, per customer turn.
+# docs/architecture.md §10: Parlant 3.3.2 against a fake OpenAI server, per customer turn.
 PARLANT_REFERENCE = {5: {"calls": 10, "prompt_tokens": 30_000, "hops": 3}, 100: {"calls": 26, "prompt_tokens": 86_000}}
 PARLANT_ALL_APPLY_100 = {"calls": 44, "prompt_tokens": 199_000}
 OVERHEAD_TARGET_MS = 50.0

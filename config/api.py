@@ -21,6 +21,7 @@ from agents.api import router as agents_router
 from behavior.api import router as behavior_router
 from behavior.services.rows import validation_details
 from config.api_auth import ApiKeyAuth
+from config.api_docs import VendoredSwagger
 from config.errors import DomainError, RateLimited
 from sessions.api import router as sessions_router
 
@@ -49,6 +50,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=ApiKeyAuth(),
     parser=StrictJsonParser(),
+    docs=VendoredSwagger(),  # /api/docs with the Swagger UI in static/vendor/, no CDN
 )
 
 

@@ -1,4 +1,4 @@
-"""Request-rate limits (DESIGN.md §5): fixed one-minute windows counted in the cache.
+"""Request-rate limits (docs/architecture.md §8): fixed one-minute windows counted in the cache.
 
 The embedded default counts in process memory (one web process); production counts in Redis, so every
 web process shares the same window. If the cache is unreachable the request is let through and the

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything that touches the session
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -83,6 +84,8 @@ TEMPLATES = [
                 "config.context_processors.navigation",
             ],
             "libraries": {"decorum": "config.templatetags"},
+            # Every template (includes and partials too) has the studio's role and formatting filters.
+            "builtins": ["config.templatetags"],
         },
     },
 ]
@@ -157,9 +160,25 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Static files are served by WhiteNoise from every web process (daphne serves none itself). With DEBUG off they
+# come from STATIC_ROOT, which `manage.py collectstatic` fills (scripts/run, tests/e2e/run_e2e.sh and the README's
+# production steps run it) with content-hashed, gzipped copies: pages link the hashed names, which are cached for
+# ten years as immutable; an unhashed name is cached for a minute. With DEBUG on (the embedded default) they are
+# read straight from static/ and the apps on every request, unhashed. STATIC_MANIFEST overrides the choice.
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "staticfiles")))
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", default=not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+WHITENOISE_AUTOREFRESH = not STATIC_MANIFEST
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

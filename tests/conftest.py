@@ -18,6 +18,17 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _static_files_from_the_source_tree(settings: Any) -> None:
+    """Tests run no collectstatic, so even with DEBUG=false static files resolve and are served unhashed from
+    static/ (tests/test_static_files.py and tests/e2e check the collected, hashed files)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = settings.WHITENOISE_AUTOREFRESH = True
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limit_windows() -> None:
     """Rate-limit counters live in the cache, which outlives a test's database transaction."""
     from django.conf import settings

@@ -1,4 +1,5 @@
-"""The engine's entry point: one customer turn (DESIGN.md §2), from context to the post-reply analysis."""
+"""The engine's entry point: one customer turn (docs/architecture.md §3), from context to the post-reply
+analysis."""
 
 from __future__ import annotations
 

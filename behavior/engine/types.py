@@ -361,7 +361,7 @@ class SessionState:
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """Knobs with defaults that hold DESIGN.md §6; see docs in each stage module."""
+    """Knobs with defaults that hold the targets of docs/architecture.md §10; see docs in each stage module."""
 
     all_candidates_threshold: int = 30  # at most this many in-scope guidelines: all are candidates
     top_k: int = 30  # otherwise: top-K by similarity (MiniLM recall at 1,000 guidelines needs >= ~25)

@@ -63,6 +63,7 @@ export E2E_BASE_URL="http://127.0.0.1:$WEB_PORT"
 
 log "database $DB, web :$WEB_PORT, fake OpenAI :$LLM_PORT, Redis db $REDIS_DB"
 python manage.py migrate --noinput >"$WORK/migrate.log" 2>&1 || { log "migrate failed"; cat "$WORK/migrate.log"; exit 1; }
+python manage.py collectstatic --noinput >"$WORK/collectstatic.log" 2>&1 || { log "collectstatic failed"; cat "$WORK/collectstatic.log"; exit 1; }
 python manage.py seed_demo >"$WORK/seed.log" 2>&1 || { log "seed_demo failed"; cat "$WORK/seed.log"; exit 1; }
 python manage.py ensure_demo_users --force >>"$WORK/seed.log" 2>&1 || { log "ensure_demo_users failed"; exit 1; }
 
