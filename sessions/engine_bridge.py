@@ -25,6 +25,7 @@ from behavior.engine.types import (
     SessionState,
     Snapshot,
 )
+from behavior.lint.validation import document_runnable
 from behavior.models import ContextVariableValue, VariableScope
 from behavior.services import agent_export_document
 from behavior.snapshot import document_fingerprint, snapshot_from_document
@@ -104,6 +105,9 @@ def session_snapshot(session: Session) -> tuple[Snapshot, Mapping[str, Any]]:
         cached = _snapshots.get(key)
         if cached is not None:
             return cached
+        # A half-finished edit (a journey with no states yet) must not break every sandbox turn: invalid
+        # entities are left out of the draft's snapshot; the lint names them and blocks publishing.
+        document, _left_out = document_runnable(document)
     item = (snapshot_from_document(document), document)
     _snapshots.put(key, item)
     return item
