@@ -40,7 +40,8 @@ def make_tag(name: str) -> Tag:
 
 
 def make_agent(name: str | None = None, **fields: Any) -> Agent:
-    return Agent.objects.create(name=name or f"Agent {_next()}", description="You are a helpful assistant.", **fields)
+    fields.setdefault("description", "You are a helpful assistant.")
+    return Agent.objects.create(name=name or f"Agent {_next()}", **fields)
 
 
 def make_guideline(
