@@ -1,4 +1,6 @@
-"""Django admin for the behavior model (the studio is the main editor; this is for inspection and repair)."""
+"""Django admin for the behavior model: read-only inspection. Every change goes through the studio or the API,
+whose services validate it, check the editor's revision, record it in the audit trail and move the draft
+revision that the lint and "unpublished changes" caches follow; an admin form would bypass all of that."""
 
 from __future__ import annotations
 
@@ -22,14 +24,27 @@ from behavior.models import (
 )
 
 
+class ReadOnlyAdmin:
+    """View only: the studio (or the API) is where the behavior model changes."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("name",)
     search_fields = ("name",)
 
 
 @admin.register(Guideline)
-class GuidelineAdmin(admin.ModelAdmin):
+class GuidelineAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("key", "agent", "title", "criticality", "priority", "enabled", "updated_at")
     list_filter = ("agent", "criticality", "enabled", "track", "continuous", "tags")
     search_fields = ("key", "title", "condition", "action")
@@ -38,7 +53,7 @@ class GuidelineAdmin(admin.ModelAdmin):
 
 
 @admin.register(Relationship)
-class RelationshipAdmin(admin.ModelAdmin):
+class RelationshipAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("__str__", "agent", "kind", "source_type", "target_type")
     list_filter = ("agent", "kind", "source_type", "target_type")
     raw_id_fields = (
@@ -51,20 +66,20 @@ class RelationshipAdmin(admin.ModelAdmin):
     )
 
 
-class JourneyStateInline(admin.TabularInline):
+class JourneyStateInline(ReadOnlyAdmin, admin.TabularInline):
     model = JourneyState
     extra = 0
     fields = ("position", "key", "kind", "action", "tool", "initial")
 
 
-class JourneyTransitionInline(admin.TabularInline):
+class JourneyTransitionInline(ReadOnlyAdmin, admin.TabularInline):
     model = JourneyTransition
     extra = 0
     fields = ("source", "target", "condition")
 
 
 @admin.register(Journey)
-class JourneyAdmin(admin.ModelAdmin):
+class JourneyAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("key", "agent", "title", "updated_at")
     list_filter = ("agent",)
     search_fields = ("key", "title", "description")
@@ -73,14 +88,14 @@ class JourneyAdmin(admin.ModelAdmin):
 
 
 @admin.register(GlossaryTerm)
-class GlossaryTermAdmin(admin.ModelAdmin):
+class GlossaryTermAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("name", "agent")
     list_filter = ("agent",)
     search_fields = ("name", "description")
     filter_horizontal = ("tags",)
 
 
-class ContextVariableValueInline(admin.TabularInline):
+class ContextVariableValueInline(ReadOnlyAdmin, admin.TabularInline):
     model = ContextVariableValue
     extra = 0
     fields = ("scope", "tag", "customer", "value", "updated_at")
@@ -89,7 +104,7 @@ class ContextVariableValueInline(admin.TabularInline):
 
 
 @admin.register(ContextVariable)
-class ContextVariableAdmin(admin.ModelAdmin):
+class ContextVariableAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("name", "agent", "tool", "freshness_seconds")
     list_filter = ("agent",)
     search_fields = ("name", "description")
@@ -98,7 +113,7 @@ class ContextVariableAdmin(admin.ModelAdmin):
 
 
 @admin.register(CannedResponse)
-class CannedResponseAdmin(admin.ModelAdmin):
+class CannedResponseAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("key", "agent", "template")
     list_filter = ("agent", "tags")
     search_fields = ("key", "template")
@@ -125,7 +140,7 @@ class BehaviorVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(JourneyState)
-class JourneyStateAdmin(admin.ModelAdmin):
+class JourneyStateAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("key", "journey", "kind", "initial", "tool", "position")
     list_filter = ("kind", "initial", "journey__agent")
     search_fields = ("key", "action", "journey__key")
@@ -133,7 +148,7 @@ class JourneyStateAdmin(admin.ModelAdmin):
 
 
 @admin.register(JourneyTransition)
-class JourneyTransitionAdmin(admin.ModelAdmin):
+class JourneyTransitionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("__str__", "journey", "condition")
     list_filter = ("journey__agent",)
     search_fields = ("journey__key", "source__key", "target__key", "condition")
@@ -141,7 +156,7 @@ class JourneyTransitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContextVariableValue)
-class ContextVariableValueAdmin(admin.ModelAdmin):
+class ContextVariableValueAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("__str__", "variable", "scope", "updated_at")
     list_filter = ("scope", "variable__agent")
     search_fields = ("variable__name", "tag__name", "customer__name", "customer__external_id")
@@ -169,7 +184,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(LintRun)
-class LintRunAdmin(admin.ModelAdmin):
+class LintRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("agent", "kind", "status", "progress_done", "progress_total", "created_at")
     list_filter = ("status", "kind", "agent")
     readonly_fields = ("findings", "error", "started_at", "finished_at")
