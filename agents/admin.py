@@ -47,26 +47,27 @@ class ToolAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "role", "created_by", "created_at", "last_used_at", "revoked_at")
+    list_display = ("name", "prefix", "role", "user", "created_by", "created_at", "last_used_at", "revoked_at")
     list_filter = ("role", "revoked_at")
     search_fields = ("name", "prefix")
     actions = ["revoke_selected"]
 
     def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
         if obj is None:
-            return ["name", "role"]
-        return ["name", "role", "prefix", "key_hash", "created_by", "created_at", "last_used_at", "revoked_at"]
+            return ["name", "role", "user"]
+        return ["name", "role", "user", "prefix", "key_hash", "created_by", "created_at", "last_used_at", "revoked_at"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
         if obj is None:
             return []
-        return ["role", "prefix", "key_hash", "created_by", "created_at", "last_used_at", "revoked_at"]
+        return ["role", "user", "prefix", "key_hash", "created_by", "created_at", "last_used_at", "revoked_at"]
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
             return
-        key, raw = api_key_create(name=obj.name, role=obj.role, created_by=request.user)
+        owner = obj.user if obj.user_id is not None else request.user
+        key, raw = api_key_create(user=owner, name=obj.name, role=obj.role, created_by=request.user)
         # The admin keeps using `obj` (redirects, log entry): make it the saved row.
         obj.__dict__.update({name: value for name, value in key.__dict__.items() if name != "_state"})
         obj._state.adding = False

@@ -32,6 +32,7 @@ from agents.selectors import (
     tool_list,
     tool_service_get,
     tool_service_list,
+    user_get_by_username,
 )
 from agents.services import (
     agent_create,
@@ -48,7 +49,6 @@ from agents.services import (
 )
 from config.api_auth import ADMIN_ONLY, BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role, api_user
 from config.api_schemas import MAX_ID, Page, QuerySchema, page_of, responses
-from config.errors import ValidationFailed
 
 router = Router()
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -198,12 +198,11 @@ def api_keys_list(request: HttpRequest, filters: Query[QuerySchema]) -> Any:
 
 @router.post("/api-keys", response=responses({201: ApiKeyCreatedOut}), tags=["api keys"])
 def api_keys_create(request: HttpRequest, payload: ApiKeyIn) -> Any:
-    """Create a key; the response holds the full key, which is never shown again. Admin only."""
+    """Create a key acting as `user` (a username; the caller's own user when omitted), with at most that user's
+    roles; the response holds the full key, which is never shown again. Admin only."""
     api_require_role(request, ADMIN_ONLY)
-    try:
-        key, raw = api_key_create(name=payload.name, role=payload.role, created_by=api_user(request))
-    except ValueError as error:
-        raise ValidationFailed(str(error), details=[{"path": "", "message": str(error)}]) from None
+    owner = api_user(request) if payload.user is None else user_get_by_username(payload.user, path="user")
+    key, raw = api_key_create(user=owner, name=payload.name, role=payload.role, created_by=api_user(request))
     key = api_key_get(key.pk)
     key.key = raw  # type: ignore[attr-defined]  # shown in this response only; only its hash is stored
     return Status(201, key)

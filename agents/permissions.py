@@ -24,9 +24,9 @@ def user_roles(user: Any) -> set[str]:
     """The roles a user holds: none when anonymous or inactive; all for superusers and admins."""
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return set()
-    if user.is_superuser:
+    cached = getattr(user, "_decorum_roles", None)  # also set by API key authentication, capping a key's owner
+    if cached is None and user.is_superuser:
         return set(ALL_ROLES)
-    cached = getattr(user, "_decorum_roles", None)
     if cached is None:
         # Kept on the user object, which lives for one request: the navigation and every check share one query.
         roles = set(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))

@@ -160,6 +160,9 @@ class AgentScopedFilter(QuerySchema):
 class ApiKeyIn(InputSchema):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     role: Literal["admin", "editor", "tester", "operator"]
+    user: Annotated[str, StringConstraints(min_length=1, max_length=150)] | None = Field(
+        default=None, description="Username of the key's owner (the key acts as them); the caller when omitted."
+    )
 
 
 class ApiKeyOut(Schema):
@@ -167,10 +170,16 @@ class ApiKeyOut(Schema):
     name: str
     prefix: str
     role: str
+    user: str | None
     created_by: str | None
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+
+    @staticmethod
+    def resolve_user(key: ApiKey) -> str | None:
+        user = key.user if key.user_id else None
+        return user.get_username() if user is not None else None
 
     @staticmethod
     def resolve_created_by(key: ApiKey) -> str | None:

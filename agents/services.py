@@ -1,5 +1,5 @@
-"""Agent-level state changes: API keys (created once, stored hashed, revocable); agents, tool services and
-tools with their typed parameters."""
+"""Agent-level state changes: API keys (owned by a user, created once, stored hashed, revocable); users and their
+roles; agents, tool services (refreshed from their OpenAPI document) and tools with their typed parameters."""
 
 from __future__ import annotations
 
@@ -8,14 +8,30 @@ import hmac
 import re
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
-from agents.models import Agent, ApiKey, ApiKeyRole, Tool, ToolParameter, ToolService, default_llm_model
+from agents.models import (
+    Agent,
+    ApiKey,
+    ApiKeyRole,
+    Tool,
+    ToolImplementation,
+    ToolParameter,
+    ToolService,
+    default_llm_model,
+)
+from agents.permissions import ALL_ROLES, Role, user_roles
+from agents.tools.definitions import ToolDefinition
 from behavior.services.audit import Actor, delete_record, write_begin, write_finish
 from behavior.services.rows import (
     conflict_on_integrity_error,
@@ -25,8 +41,9 @@ from behavior.services.rows import (
     row_referenced,
     tags_resolve,
     unique_or_conflict,
+    validation_failed,
 )
-from config.errors import Conflict
+from config.errors import Conflict, DomainError
 
 API_KEY_PATTERN = re.compile(r"^dec_([0-9a-f]{8})_([A-Za-z0-9_-]{20,100})\Z")
 API_KEY_MAX_LENGTH = 120
@@ -37,13 +54,30 @@ def api_key_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def api_key_create(*, name: str, role: str, created_by: Any = None) -> tuple[ApiKey, str]:
-    """Create a key and return it with its plaintext `dec_<prefix>_<secret>`, which is never stored or shown again."""
-    name = name.strip()
+def api_key_roles(key: ApiKey) -> frozenset[str]:
+    """The roles a key acts with: its owner's roles capped by the key's role (an admin key keeps every role of
+    its owner). Empty when the owner is gone, inactive or no longer holds the key's role: the key stops working."""
+    owner = key.user if key.user_id is not None else None
+    held = user_roles(owner)
+    if key.role not in held:
+        return frozenset()
+    return frozenset(held) if key.role == ApiKeyRole.ADMIN else frozenset({key.role})
+
+
+def api_key_create(*, user: Any, name: str, role: str, created_by: Any = None) -> tuple[ApiKey, str]:
+    """Create a key owned by `user` (it acts as them, with at most `role`) and return it with its plaintext
+    `dec_<prefix>_<secret>`, which is never stored or shown again. ValidationFailed names the refused field."""
+    name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValueError("An API key needs a name of 1 to 100 characters.")
+        raise invalid("name", "An API key needs a name of 1 to 100 characters.")
     if role not in ApiKeyRole.values:
-        raise ValueError(f"Unknown role {role!r} (use {', '.join(ApiKeyRole.values)}).")
+        raise invalid("role", f"Unknown role {role!r} (use {', '.join(ApiKeyRole.values)}).")
+    if user is None or getattr(user, "pk", None) is None:
+        raise invalid("user", "An API key needs an owner: the user it acts as.")
+    if not user.is_active:
+        raise invalid("user", f"{user.get_username()} is deactivated; an API key of theirs would not work.")
+    if role not in user_roles(user):
+        raise invalid("role", f"{user.get_username()} does not hold the {role} role; a key cannot have more rights.")
     for _attempt in range(5):  # the 8-hex prefix is unique; retry the rare collision
         prefix = secrets.token_hex(4)
         if not ApiKey.objects.filter(prefix=prefix).exists():
@@ -57,23 +91,31 @@ def api_key_create(*, name: str, role: str, created_by: Any = None) -> tuple[Api
             prefix=prefix,
             key_hash=api_key_hash(raw),
             role=role,
+            user=user,
             created_by=created_by if getattr(created_by, "pk", None) else None,
         )
     return key, raw
 
 
 def api_key_authenticate(raw: str) -> ApiKey | None:
-    """The active key matching `raw`, or None. Compares hashes in constant time and records the use."""
+    """The working key matching `raw`, or None. Compares hashes in constant time and records the use.
+
+    A key works while it is not revoked and its owner is active and still holds the key's role. The returned
+    key's `user` carries the key's roles (api_key_roles), so every role check on it sees the capped set."""
     if not isinstance(raw, str) or len(raw) > API_KEY_MAX_LENGTH:
         return None
     match = API_KEY_PATTERN.match(raw.strip())
     if match is None:
         return None
-    key = ApiKey.objects.filter(prefix=match.group(1)).first()
+    key = ApiKey.objects.select_related("user").filter(prefix=match.group(1)).first()
     if key is None or not hmac.compare_digest(key.key_hash, api_key_hash(raw.strip())):
         return None
     if key.revoked_at is not None:
         return None
+    roles = api_key_roles(key)
+    if not roles:
+        return None
+    key.user._decorum_roles = roles  # type: ignore[union-attr]  # the key acts as its owner, capped by its role
     now = timezone.now()
     # One write per key per minute at most: a busy client must not turn every read into a write.
     if key.last_used_at is None or now - key.last_used_at >= API_KEY_LAST_USED_RESOLUTION:
@@ -180,8 +222,12 @@ def tool_service_update(
 
 
 @transaction.atomic
-def tool_service_delete(service: ToolService, *, actor: Actor) -> None:
-    """Delete a tool service; refused (409) while remote tools still call it."""
+def tool_service_delete(service: ToolService, *, actor: Actor, with_tools: bool = False) -> None:
+    """Delete a tool service; refused (409) while remote tools still call it, unless `with_tools` deletes them
+    too (each refused while a journey state or context variable depends on it)."""
+    if with_tools:
+        for tool in list(service.tools.all()):
+            tool_delete(tool, actor=actor)
     users = list(service.tools.values_list("name", flat=True))
     if users:
         raise Conflict(
@@ -268,3 +314,139 @@ def tool_delete(tool: Tool, *, actor: Actor) -> None:
         )
     delete_record(tool, actor=actor, extra=_tool_parameters_state(tool))
     tool.delete()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Refreshing a remote tool service: its OpenAPI document's operations become (or update) the agent's remote
+# tools. A tool the service no longer offers is reported, not deleted (journeys may still name it).
+
+
+class ToolServiceUnreachable(DomainError):
+    status = 502
+    code = "tool_service_unreachable"
+
+
+@dataclass(frozen=True)
+class ToolServiceRefresh:
+    """What a refresh did: tool names created, updated, unchanged; skipped (name, why); no longer offered."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def _definition_data(definition: ToolDefinition, service: ToolService) -> dict[str, Any]:
+    return {
+        "name": definition.name,
+        "description": definition.description[:4000],
+        "implementation": ToolImplementation.REMOTE,
+        "service": service.pk,
+        "consequential": definition.consequential,
+        "timeout_seconds": definition.timeout_seconds,
+        "parameters": [parameter.to_document() for parameter in definition.parameters],
+    }
+
+
+def _tool_matches(tool: Tool, data: Mapping[str, Any]) -> bool:
+    current = {name: getattr(tool, name) for name in TOOL_FIELDS}
+    current["parameters"] = _tool_parameters_state(tool)["parameters"]
+    wanted = {name: data[name] for name in (*TOOL_FIELDS, "parameters")}
+    return current == wanted
+
+
+def tool_service_refresh(service: ToolService, *, actor: Actor) -> ToolServiceRefresh:
+    """Fetch the service's tool list (through the remote tool client) and create or update its remote tools.
+    ToolServiceUnreachable (502) when the document cannot be fetched or parsed; nothing changes then."""
+    from agents.tools import remote
+    from agents.tools.errors import ToolError
+
+    try:
+        definitions = remote.tool_service_load_sync(service.url, timeout=service.timeout_seconds)
+    except ToolError as error:
+        raise ToolServiceUnreachable(
+            f"Could not load the tools of {service.name}: {str(error)[:500]}", details={"url": service.url}
+        ) from None
+    result = ToolServiceRefresh()
+    offered = set()
+    with transaction.atomic():
+        tools = {tool.name: tool for tool in Tool.objects.filter(agent_id=service.agent_id)}
+        for definition in definitions:
+            offered.add(definition.name)
+            data = _definition_data(definition, service)
+            existing = tools.get(definition.name)
+            if existing is None:
+                tool_create(agent=service.agent, data=data, actor=actor)
+                result.created.append(definition.name)
+            elif existing.service_id != service.pk:
+                other = existing.service
+                owner = f"tool service {other.name}" if other is not None else "a Python tool"
+                result.skipped.append((definition.name, f"the name is taken by {owner}"))
+            elif _tool_matches(existing, data):
+                result.unchanged.append(definition.name)
+            else:
+                tool_update(existing, data=data, actor=actor)
+                result.updated.append(definition.name)
+        result.missing.extend(
+            sorted(name for name, tool in tools.items() if tool.service_id == service.pk and name not in offered)
+        )
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Users and their roles (the studio's admin area). A role is membership of the group of that name.
+
+
+def _roles_checked(roles: Sequence[str]) -> list[str]:
+    unknown = sorted(set(roles) - ALL_ROLES)
+    if unknown:
+        raise invalid("roles", f"Unknown role(s): {', '.join(unknown)}.")
+    return sorted(set(roles))
+
+
+def _roles_set(user: Any, roles: Sequence[str]) -> None:
+    groups = [Group.objects.get_or_create(name=role)[0] for role in roles]
+    user.groups.remove(*user.groups.filter(name__in=ALL_ROLES).exclude(name__in=roles))
+    user.groups.add(*groups)
+    user.__dict__.pop("_decorum_roles", None)
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str, roles: Sequence[str], email: str = "") -> Any:
+    """Create an active user with a password (checked by the configured password validators) and roles."""
+    model = get_user_model()
+    username = (username or "").strip()
+    if not username:
+        raise invalid("username", "A user needs a username.")
+    if model.objects.filter(username__iexact=username).exists():
+        raise Conflict(
+            f"A user named {username!r} already exists.",
+            details=[{"path": "username", "message": f"A user named {username!r} already exists."}],
+        )
+    roles = _roles_checked(roles)
+    user = model(username=username, email=email)
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as error:
+        raise validation_failed([{"path": "password", "message": message} for message in error.messages]) from None
+    user.set_password(password)
+    user.save()
+    _roles_set(user, roles)
+    return user
+
+
+@transaction.atomic
+def user_update(user: Any, *, roles: Sequence[str], is_active: bool, by: Any) -> Any:
+    """Set a user's roles and whether they may log in (their API keys stop working when they lose a key's role
+    or are deactivated). An admin cannot take the admin role from, or deactivate, themselves."""
+    roles = _roles_checked(roles)
+    if getattr(by, "pk", None) == user.pk:
+        if not is_active:
+            raise invalid("is_active", "You cannot deactivate yourself; ask another admin.")
+        if Role.ADMIN not in roles and not user.is_superuser:
+            raise invalid("roles", "You cannot remove your own admin role; ask another admin.")
+    user.is_active = is_active
+    user.save(update_fields=["is_active"])
+    _roles_set(user, roles)
+    return user

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from agents.models import ApiKey
-from agents.permissions import Role
+from agents.permissions import Role, user_has_role
 from agents.services import api_key_authenticate
 from behavior.models import AuditSource
 from behavior.services.audit import Actor
@@ -26,7 +26,9 @@ ADMIN_ONLY: tuple[str, ...] = ()
 
 
 class ApiKeyAuth(HttpBearer):
-    """Resolves the bearer token to an active ApiKey (request.auth); anything else is a 401.
+    """Resolves the bearer token to a working ApiKey (request.auth) and makes its owner the request's user
+    (request.user), holding the key's roles only, so object rights apply to keys as to people (a tester's key
+    sees that tester's sessions only); anything else is a 401.
 
     Each key may make API_RATE_LIMIT_PER_MINUTE requests a minute; an address that keeps presenting
     unknown or revoked keys is refused after API_AUTH_FAILURES_PER_MINUTE attempts (both 429).
@@ -44,6 +46,7 @@ class ApiKeyAuth(HttpBearer):
         enforce_rate_limit(
             f"api-key:{key.prefix}", settings.API_RATE_LIMIT_PER_MINUTE, "This API key made too many requests."
         )
+        request.user = key.user  # type: ignore[assignment]  # not the browser's session user: the key's owner
         return key
 
 
@@ -55,9 +58,9 @@ def api_key_of(request: HttpRequest) -> ApiKey:
 
 
 def api_require_role(request: HttpRequest, roles: tuple[str, ...]) -> ApiKey:
-    """The request's API key, if its role is admin or one of `roles`; PermissionDenied (403) otherwise."""
+    """The request's API key, if it acts with the admin role or one of `roles`; PermissionDenied (403) otherwise."""
     key = api_key_of(request)
-    if key.role == Role.ADMIN or key.role in roles:
+    if user_has_role(key.user, Role.ADMIN, *roles):
         return key
     allowed = sorted({Role.ADMIN.value, *(str(role) for role in roles)})
     raise PermissionDenied(
@@ -72,5 +75,5 @@ def api_actor(request: HttpRequest) -> Actor:
 
 
 def api_user(request: HttpRequest) -> Any:
-    """The user who created the request's API key (recorded as author of versions and sessions), or None."""
-    return api_key_of(request).created_by
+    """The user the request's API key acts as (recorded as author of versions, sessions and changes)."""
+    return api_key_of(request).user

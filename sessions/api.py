@@ -44,6 +44,7 @@ from sessions.selectors import (
     session_events_since,
     session_get,
     session_list,
+    sessions_visible_to,
     version_for_choice,
 )
 from sessions.services.core import session_create
@@ -98,12 +99,21 @@ def customers_delete(request: HttpRequest, customer_id: Id) -> Any:
 # ---------------------------------------------------------------------------------------------- sessions
 
 
+def _visible_session(request: HttpRequest, uid: str) -> Session:
+    """The session if the key's user may see it (a tester's key: the sessions that tester created), else 404."""
+    return session_get(uid, visible_to=sessions_visible_to(request.user))
+
+
 @router.get("/sessions", response=responses({200: Page[SessionOut]}), tags=["sessions"])
 def sessions_list(request: HttpRequest, filters: Query[SessionFilter]) -> Any:
     """Sessions, most recently active first; filterable by agent, customer, mode and source."""
     api_require_role(request, CONVERSATION_READ)
     sessions = session_list(
-        agent_id=filters.agent, customer_id=filters.customer, mode=filters.mode, source=filters.source
+        visible_to=sessions_visible_to(request.user),
+        agent_id=filters.agent,
+        customer_id=filters.customer,
+        mode=filters.mode,
+        source=filters.source,
     )
     return page_of(sessions, filters)
 
@@ -128,7 +138,7 @@ def sessions_create(request: HttpRequest, payload: SessionIn) -> Any:
 @router.get("/sessions/{uid}", response=responses({200: SessionOut}), tags=["sessions"])
 def sessions_get(request: HttpRequest, uid: str) -> Any:
     api_require_role(request, CONVERSATION_READ)
-    return session_get(uid)
+    return _visible_session(request, uid)
 
 
 @router.patch("/sessions/{uid}", response=responses({200: SessionOut}), tags=["sessions"])
@@ -137,18 +147,18 @@ def sessions_update(request: HttpRequest, uid: str, payload: SessionPatch) -> An
     operator, `auto` gives it back to the agent."""
     changes = payload.model_dump(include=set(payload.model_fields_set), exclude_none=True)
     api_require_role(request, CONVERSATION_WRITE if "title" in changes else CONVERSATION_OPERATE)
-    session = session_get(uid)
+    session = _visible_session(request, uid)
     if "title" in changes:
         session = session_update(session, data={"title": changes["title"]})
     if "mode" in changes:
         session = session_mode_set(session, mode=changes["mode"], user=api_user(request))
-    return session_get(uid)
+    return _visible_session(request, uid)
 
 
 @router.delete("/sessions/{uid}", response=responses({204: None}), tags=["sessions"])
 def sessions_delete(request: HttpRequest, uid: str) -> Any:
     api_require_role(request, CONVERSATION_WRITE)
-    session_delete(session_get(uid))
+    session_delete(_visible_session(request, uid))
     return Status(204, None)
 
 
@@ -160,7 +170,7 @@ def messages_post(request: HttpRequest, uid: str, payload: MessageIn) -> Any:
     """Post a customer message. Answers 202 with the stored event; the agent's reply arrives as later
     events (poll `GET /sessions/{uid}/events?after=<offset>&wait=20`)."""
     api_require_role(request, CONVERSATION_WRITE)
-    session = session_get(uid)
+    session = _visible_session(request, uid)
     if session.source == SessionSource.WIDGET:
         # A widget session's customer is a real person talking through the widget; nobody writes for them.
         raise PermissionDenied("Only the customer writes in a widget session (through the widget).")
@@ -172,13 +182,13 @@ def messages_post(request: HttpRequest, uid: str, payload: MessageIn) -> Any:
 def operator_messages_post(request: HttpRequest, uid: str, payload: OperatorMessageIn) -> Any:
     """Write as the human operator; the session must be in human mode (409 otherwise)."""
     api_require_role(request, CONVERSATION_OPERATE)
-    event = operator_message_post(session_get(uid), text=payload.text, user=api_user(request))
+    event = operator_message_post(_visible_session(request, uid), text=payload.text, user=api_user(request))
     return Status(201, Event.objects.select_related("session").get(pk=event.pk))
 
 
 def _events_after(request: HttpRequest, uid: str, after: int, limit: int) -> tuple[Session, list[Event]]:
     api_require_role(request, CONVERSATION_READ)
-    session = session_get(uid)
+    session = _visible_session(request, uid)
     events = session_events_since(session, offset=after, limit=limit)
     for event in events:
         event.session = session
@@ -207,5 +217,5 @@ def events_delete(request: HttpRequest, uid: str, query: Query[EventsDeleteQuery
     """Rewind: delete the events with an offset ≥ `from` (and the turns they triggered). Refused (409)
     while the agent is answering."""
     api_require_role(request, CONVERSATION_WRITE)
-    deleted = session_rewind(session_get(uid), from_offset=query.from_)
+    deleted = session_rewind(_visible_session(request, uid), from_offset=query.from_)
     return {"deleted": deleted}

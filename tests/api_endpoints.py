@@ -10,7 +10,7 @@ from typing import Any
 
 from agents.services import api_key_create
 from behavior.services.audit import SYSTEM
-from tests.api_helpers import ApiClient
+from tests.api_helpers import ApiClient, api_user_for
 
 # cover each endpoint (auth, roles, 404, malformed bodies).
 
@@ -89,9 +89,10 @@ def make_world() -> World:
     canned = CannedResponse.objects.create(agent=agent, key="hello", template="Hello {{ customer.name }}!")
     version = version_publish(agent, actor=SYSTEM, note="first")
     customer = make_customer("World Customer", external_id="world-1")
-    session = make_session(agent, customer, source="api")
+    # Made by the user behind tester keys: a tester key sees only the sessions its user created.
+    session = make_session(agent, customer, source="api", created_by=api_user_for("tester"))
     event_append(session, kind="message", source="customer", data={"text": "hi"})
-    key, _raw = api_key_create(name="to revoke", role="tester")
+    key, _raw = api_key_create(user=api_user_for("tester"), name="to revoke", role="tester")
     return World(
         agent=agent,
         other_agent=other_agent,

@@ -1,4 +1,5 @@
-"""Helpers for the REST API tests: a JSON client authenticated with an API key of a given role."""
+"""Helpers for the REST API tests: a JSON client authenticated with an API key of a given role (owned by a user
+holding that role)."""
 
 from __future__ import annotations
 
@@ -51,11 +52,22 @@ class ApiClient:
         return self.request("DELETE", path, **query)
 
 
-def api_client(role: str | None, *, created_by: Any = None) -> ApiClient:
-    """A client holding a fresh key of `role` (None: no Authorization header at all)."""
+def api_user_for(role: str) -> Any:
+    """The user behind `api_client(role)` keys, shared by every such key of a test: holds exactly `role`."""
+    from django.contrib.auth import get_user_model
+
+    from tests.factories import make_user
+
+    return get_user_model().objects.filter(username=f"api-{role}").first() or make_user(f"api-{role}", role)
+
+
+def api_client(role: str | None, *, user: Any = None, created_by: Any = None) -> ApiClient:
+    """A client holding a fresh key of `role` owned by `user` (default: api_user_for(role)); None: no
+    Authorization header at all."""
     if role is None:
         return ApiClient(None)
-    _key, raw = api_key_create(name=f"{role} key", role=role, created_by=created_by)
+    owner = user if user is not None else api_user_for(role)
+    _key, raw = api_key_create(user=owner, name=f"{role} key", role=role, created_by=created_by or owner)
     return ApiClient(raw)
 
 

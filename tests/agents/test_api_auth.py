@@ -12,14 +12,14 @@ from django.utils import timezone
 
 from agents.models import ApiKey
 from agents.services import api_key_authenticate, api_key_create
-from tests.api_helpers import ApiClient, api_client, assert_error
+from tests.api_helpers import ApiClient, api_client, api_user_for, assert_error
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_valid_key_is_accepted_and_a_revoked_one_is_refused_at_once() -> None:
     admin = api_client("admin")
-    key, raw = api_key_create(name="integration", role="editor")
+    key, raw = api_key_create(user=api_user_for("editor"), name="integration", role="editor")
     editor = ApiClient(raw)
     assert editor.get("/agents").status_code == 200
 
@@ -48,7 +48,7 @@ def test_a_malformed_authorization_header_is_a_401(header: str) -> None:
 
 
 def test_it_stamps_last_used_at_most_once_a_minute() -> None:
-    key, raw = api_key_create(name="busy", role="tester")
+    key, raw = api_key_create(user=api_user_for("tester"), name="busy", role="tester")
     client = ApiClient(raw)
     assert client.get("/customers").status_code == 200
     first = ApiKey.objects.get(pk=key.pk).last_used_at
@@ -64,20 +64,21 @@ def test_it_stamps_last_used_at_most_once_a_minute() -> None:
 
 
 def test_authenticating_within_the_minute_does_not_write(django_assert_num_queries: Any) -> None:
-    _key, raw = api_key_create(name="busy", role="tester")
+    _key, raw = api_key_create(user=api_user_for("tester"), name="busy", role="tester")
     api_key_authenticate(raw)
-    with django_assert_num_queries(1):  # the lookup only, no UPDATE
+    with django_assert_num_queries(2):  # the key with its owner, the owner's roles; no UPDATE
         assert api_key_authenticate(raw) is not None
 
 
 def test_an_admin_creates_a_key_whose_secret_is_shown_once(admin_user: Any) -> None:
-    admin = api_client("admin", created_by=admin_user)
+    admin = api_client("admin", user=admin_user)
 
     created = admin.post("/api-keys", {"name": "CI pipeline", "role": "tester"})
 
     assert created.status_code == 201
     body = created.json()
     assert body["role"] == "tester"
+    assert body["user"] == admin_user.get_username()  # the caller's own key when no owner is named
     assert body["created_by"] == admin_user.get_username()
     assert body["key"].startswith(f"dec_{body['prefix']}_")
     assert ApiClient(body["key"]).get("/customers").status_code == 200
@@ -164,3 +165,50 @@ def test_a_limit_of_zero_turns_the_rate_limit_off(settings: Any) -> None:
     client = api_client("tester")
 
     assert all(client.get("/customers").status_code == 200 for _ in range(5))
+
+
+def test_an_admin_creates_a_key_for_another_user_with_no_more_than_their_roles(tester_user: Any) -> None:
+    admin = api_client("admin")
+
+    created = admin.post("/api-keys", {"name": "tester's CI", "role": "tester", "user": "tester"})
+    refused = admin.post("/api-keys", {"name": "too strong", "role": "editor", "user": "tester"})
+    unknown = admin.post("/api-keys", {"name": "ghost's", "role": "tester", "user": "ghost"})
+
+    assert created.status_code == 201
+    assert created.json()["user"] == "tester"
+    assert ApiKey.objects.get(pk=created.json()["id"]).user == tester_user
+    assert assert_error(refused, 422, "validation_failed")["details"][0]["path"] == "role"
+    assert assert_error(unknown, 422, "validation_failed")["details"][0]["path"] == "user"
+
+
+def test_a_key_whose_owner_loses_the_role_or_is_deactivated_gets_a_401(tester_user: Any, editor_user: Any) -> None:
+    from django.contrib.auth.models import Group
+
+    tester = api_client("tester", user=tester_user)
+    editor = api_client("editor", user=editor_user)
+    assert tester.get("/customers").status_code == 200
+    assert editor.get("/agents").status_code == 200
+
+    tester_user.groups.remove(Group.objects.get(name="tester"))
+    editor_user.is_active = False
+    editor_user.save(update_fields=["is_active"])
+
+    assert_error(tester.get("/customers"), 401, "unauthorized")
+    assert_error(editor.get("/agents"), 401, "unauthorized")
+
+
+def test_a_key_is_capped_by_its_role_though_its_owner_holds_more(admin_user: Any) -> None:
+    operator_key_of_an_admin = api_client("operator", user=admin_user)
+    body = assert_error(operator_key_of_an_admin.get("/api-keys"), 403, "forbidden")
+    assert body["details"]["role"] == "operator"
+
+
+def test_the_request_user_of_an_api_call_is_the_keys_owner_not_the_browser_session(
+    client: Client, tester_user: Any, admin_user: Any
+) -> None:
+    client.force_login(admin_user)  # a browser session of an admin must not lend its rights to a tester's key
+    _key, raw = api_key_create(user=tester_user, name="mine", role="tester")
+
+    answer = client.get("/api/api-keys", headers={"Authorization": f"Bearer {raw}"})
+
+    assert_error(answer, 403, "forbidden")

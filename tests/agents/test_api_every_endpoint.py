@@ -11,7 +11,7 @@ import pytest
 from agents.models import ApiKey
 from agents.services import api_key_create, api_key_revoke
 from tests.api_endpoints import ALL_ROLES, ENDPOINTS, Endpoint, call, make_world
-from tests.api_helpers import ApiClient, api_client, assert_error
+from tests.api_helpers import ApiClient, api_client, api_user_for, assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def _assert_success(response: Any, endpoint: Endpoint) -> None:
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
 def test_every_endpoint_answers_401_for_a_missing_wrong_or_revoked_key(endpoint: Endpoint) -> None:
     world = make_world()
-    _key, raw = api_key_create(name="soon revoked", role="admin")
+    _key, raw = api_key_create(user=api_user_for("admin"), name="soon revoked", role="admin")
     api_key_revoke(ApiKey.objects.get(name="soon revoked"))
     for client in (ApiClient(None), ApiClient("dec_00000000_" + "x" * 43), ApiClient(raw), ApiClient("not a key")):
         response = call(client, endpoint, world)

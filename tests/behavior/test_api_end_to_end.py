@@ -11,13 +11,15 @@ from django.core.management import call_command
 
 from behavior.models import BehaviorVersion
 from tests.api_helpers import ApiClient
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 
 def test_an_editor_builds_publishes_and_exports_an_agent_and_a_tester_talks_to_it() -> None:
+    make_user("ops", "admin")
     output = io.StringIO()
-    call_command("create_api_key", name="curl", role="admin", stdout=output, stderr=io.StringIO())
+    call_command("create_api_key", name="curl", role="admin", user="ops", stdout=output, stderr=io.StringIO())
     api = ApiClient(output.getvalue().strip())
 
     agent = api.post("/agents", {"name": "Skyway Support", "description": "You are Skyway's assistant."}).json()

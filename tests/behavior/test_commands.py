@@ -152,7 +152,7 @@ def test_seed_demo_force_reloads_and_publishes_again() -> None:
 
 
 def test_create_api_key_prints_a_working_key_once() -> None:
-    user = make_user("ci-owner")
+    user = make_user("ci-owner", "editor")
 
     stdout, stderr = run("create_api_key", "--name", "CI pipeline", "--role", "editor", "--user", "ci-owner")
 
@@ -160,7 +160,7 @@ def test_create_api_key_prints_a_working_key_once() -> None:
     key = ApiKey.objects.get()
     assert raw.startswith(f"dec_{key.prefix}_")
     assert api_key_authenticate(raw) == key
-    assert (key.name, key.role, key.created_by) == ("CI pipeline", "editor", user)
+    assert (key.name, key.role, key.user, key.created_by) == ("CI pipeline", "editor", user, user)
     assert raw not in stderr and raw not in key.key_hash
 
 
@@ -169,5 +169,10 @@ def test_create_api_key_refuses_an_unknown_role_or_user() -> None:
         run("create_api_key", "--name", "x", "--role", "superhero")
     with pytest.raises(CommandError, match="No user named 'ghost'"):
         run("create_api_key", "--name", "x", "--role", "tester", "--user", "ghost")
+    with pytest.raises(CommandError, match="--user"):
+        run("create_api_key", "--name", "x", "--role", "tester")
+    make_user("only-tester", "tester")
+    with pytest.raises(CommandError, match="does not hold the editor role"):
+        run("create_api_key", "--name", "x", "--role", "editor", "--user", "only-tester")
 
     assert not ApiKey.objects.exists()

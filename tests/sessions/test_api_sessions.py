@@ -15,8 +15,8 @@ from behavior.services.audit import SYSTEM
 from sessions.models import Customer, Event, Session, Turn, TurnStatus
 from sessions.services import event_append
 from sessions.services.messages import session_mode_set
-from tests.api_helpers import api_client, assert_error
-from tests.factories import make_customer, make_guideline, make_session
+from tests.api_helpers import api_client, api_user_for, assert_error
+from tests.factories import make_customer, make_guideline, make_session, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def tester() -> Any:
     return api_client("tester")
+
+
+@pytest.fixture
+def session(agent: Agent, customer: Customer) -> Session:
+    """A session the tester key's user created (a tester's key sees only those)."""
+    return make_session(agent, customer, source="api", created_by=api_user_for("tester"))
 
 
 # --------------------------------------------------------------------------------------------- customers
@@ -86,8 +92,8 @@ def test_a_session_runs_the_published_version_unless_told_otherwise(
 def test_the_session_list_filters_by_agent_customer_and_mode(
     tester: Any, agent: Agent, other_agent: Agent, customer: Customer
 ) -> None:
-    mine = make_session(agent, customer, source="api")
-    make_session(other_agent, customer, source="sandbox")
+    mine = make_session(agent, customer, source="api", created_by=api_user_for("tester"))
+    make_session(other_agent, customer, source="sandbox", created_by=api_user_for("tester"))
     session_mode_set(mine, mode="human", user=None)
 
     assert [item["uid"] for item in tester.get("/sessions", agent=agent.pk).json()["items"]] == [str(mine.uid)]
@@ -180,7 +186,7 @@ def test_a_long_poll_waits_for_the_timeout_when_nothing_arrives(tester: Any, ses
 @pytest.mark.django_db(transaction=True)
 def test_a_long_poll_returns_as_soon_as_an_event_arrives() -> None:
     agent = Agent.objects.create(name="Poller")
-    session = make_session(agent, make_customer("Waiting"), source="api")
+    session = make_session(agent, make_customer("Waiting"), source="api", created_by=api_user_for("tester"))
     tester = api_client("tester")
 
     def append_later() -> None:
@@ -229,6 +235,68 @@ def test_rewinding_is_refused_while_the_agent_is_answering(tester: Any, session:
 
 
 def test_nobody_writes_as_the_customer_of_a_widget_session(tester: Any, agent: Agent, customer: Customer) -> None:
-    widget_session = make_session(agent, customer, source="widget")
+    widget_session = make_session(agent, customer, source="widget", created_by=api_user_for("tester"))
     assert_error(tester.post(f"/sessions/{widget_session.uid}/messages", {"text": "Hello"}), 403, "forbidden")
     assert not Event.objects.filter(session=widget_session).exists()
+
+
+# ------------------------------------------------------------------------- keys act as their owner
+
+
+def test_a_testers_key_cannot_read_another_testers_session(agent: Agent, customer: Customer) -> None:
+    alice, bob = make_user("alice", "tester"), make_user("bob", "tester")
+    alices = make_session(agent, customer, source="api", created_by=alice)
+    bobs = make_session(agent, customer, source="sandbox", created_by=bob)
+    event_append(bobs, kind="message", source="customer", data={"text": "bob's secret"})
+    alice_key = api_client("tester", user=alice)
+
+    listed = [item["uid"] for item in alice_key.get("/sessions").json()["items"]]
+
+    assert listed == [str(alices.uid)]
+    assert_error(alice_key.get(f"/sessions/{bobs.uid}"), 404, "not_found")
+    assert_error(alice_key.get(f"/sessions/{bobs.uid}/events", after=0), 404, "not_found")
+    assert alice_key.get(f"/sessions/{alices.uid}").status_code == 200
+
+
+def test_a_testers_key_cannot_write_in_or_delete_another_testers_session(agent: Agent, customer: Customer) -> None:
+    alice, bob = make_user("alice", "tester"), make_user("bob", "tester")
+    bobs = make_session(agent, customer, source="api", created_by=bob, title="Bob's")
+    alice_key = api_client("tester", user=alice)
+
+    assert_error(alice_key.post(f"/sessions/{bobs.uid}/messages", {"text": "hijack"}), 404, "not_found")
+    assert_error(alice_key.patch(f"/sessions/{bobs.uid}", {"title": "Mine now"}), 404, "not_found")
+    assert_error(alice_key.delete(f"/sessions/{bobs.uid}/events", **{"from": 1}), 404, "not_found")
+    assert_error(alice_key.delete(f"/sessions/{bobs.uid}"), 404, "not_found")
+
+    bobs.refresh_from_db()
+    assert bobs.title == "Bob's"
+    assert not Event.objects.filter(session=bobs).exists()
+
+
+def test_a_session_created_through_a_key_belongs_to_the_keys_owner(agent: Agent, customer: Customer) -> None:
+    version_publish(agent, actor=SYSTEM, note="v1")
+    alice = make_user("alice", "tester")
+    alice_key, bob_key = api_client("tester", user=alice), api_client("tester", user=make_user("bob", "tester"))
+
+    created = alice_key.post("/sessions", {"agent": agent.pk, "customer": customer.pk})
+
+    assert created.status_code == 201, created.content
+    assert Session.objects.get(uid=created.json()["uid"]).created_by == alice
+    assert_error(bob_key.get(f"/sessions/{created.json()['uid']}"), 404, "not_found")
+
+
+def test_an_operators_and_an_admins_key_see_every_session(agent: Agent, customer: Customer) -> None:
+    bobs = make_session(agent, customer, source="api", created_by=make_user("bob", "tester"))
+    for role in ("operator", "admin"):
+        assert api_client(role).get(f"/sessions/{bobs.uid}").status_code == 200
+
+
+def test_an_admins_tester_key_sees_only_the_admins_own_sessions(
+    agent: Agent, customer: Customer, admin_user: Any
+) -> None:
+    bobs = make_session(agent, customer, source="api", created_by=make_user("bob", "tester"))
+    mine = make_session(agent, customer, source="api", created_by=admin_user)
+    capped = api_client("tester", user=admin_user)
+
+    assert_error(capped.get(f"/sessions/{bobs.uid}"), 404, "not_found")
+    assert capped.get(f"/sessions/{mine.uid}").status_code == 200
