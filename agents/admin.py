@@ -1,8 +1,8 @@
-"""Django admin for agents, tools, tool services, API keys and the embedding cache."""
+"""Django admin for agents, tools, tool services, API keys and the embedding cache: read-only inspection (the
+studio changes agents and tools; keys are created in the studio's Admin area or with `create_api_key`), plus
+revoking keys."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.contrib import admin, messages
 from django.db import models
@@ -10,11 +10,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from agents.models import Agent, ApiKey, EmbeddingRecord, Tool, ToolParameter, ToolService
-from agents.services import api_key_create, api_key_revoke
+from agents.services import api_key_revoke
+from config.admin_mixins import ReadOnlyAdmin
 
 
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("name", "model", "composition_mode", "published_version", "updated_at")
     list_filter = ("composition_mode", "moderation", "preamble", "llm_profile")
     search_fields = ("name", "description")
@@ -24,21 +25,21 @@ class AgentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ToolService)
-class ToolServiceAdmin(admin.ModelAdmin):
+class ToolServiceAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("name", "agent", "url", "timeout_seconds")
     list_filter = ("agent",)
     search_fields = ("name", "url")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
-class ToolParameterInline(admin.TabularInline):
+class ToolParameterInline(ReadOnlyAdmin, admin.TabularInline):
     model = ToolParameter
     extra = 0
     fields = ("position", "name", "type", "required", "description", "enum", "items")
 
 
 @admin.register(Tool)
-class ToolAdmin(admin.ModelAdmin):
+class ToolAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("name", "agent", "implementation", "service", "consequential", "timeout_seconds")
     list_filter = ("agent", "implementation", "consequential")
     search_fields = ("name", "description")
@@ -52,27 +53,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
     search_fields = ("name", "prefix")
     actions = ["revoke_selected"]
 
-    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
-        if obj is None:
-            return ["name", "role", "user"]
-        return ["name", "role", "user", "prefix", "key_hash", "created_by", "created_at", "last_used_at", "revoked_at"]
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # created in the studio's Admin area (shown once) or with `manage.py create_api_key`
 
-    def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
-        if obj is None:
-            return []
-        return ["role", "user", "prefix", "key_hash", "created_by", "created_at", "last_used_at", "revoked_at"]
+    def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        return False  # revoked, not deleted: the list keeps who had access
 
-    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        owner = obj.user if obj.user_id is not None else request.user
-        key, raw = api_key_create(user=owner, name=obj.name, role=obj.role, created_by=request.user)
-        # The admin keeps using `obj` (redirects, log entry): make it the saved row.
-        obj.__dict__.update({name: value for name, value in key.__dict__.items() if name != "_state"})
-        obj._state.adding = False
-        obj._state.db = key._state.db
-        messages.warning(request, f"API key created. Copy it now, it will not be shown again: {raw}")
+    fields = ["name", "role", "user", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
 
     @admin.action(description="Revoke selected API keys")
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:

@@ -22,19 +22,7 @@ from behavior.models import (
     Relationship,
     Tag,
 )
-
-
-class ReadOnlyAdmin:
-    """View only: the studio (or the API) is where the behavior model changes."""
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+from config.admin_mixins import ReadOnlyAdmin
 
 
 @admin.register(Tag)
