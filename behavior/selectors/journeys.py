@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
-from behavior.models import Journey, JourneyState, JourneyTransition
+from behavior.models import Journey, JourneyState, JourneyTransition, StateKind
+from behavior.services.journeys import journey_report
 from behavior.services.rows import row_get
 
 
@@ -46,3 +49,19 @@ def journey_transition_list(journey: Journey) -> QuerySet[JourneyTransition]:
 
 def journey_transition_get(journey: Journey, transition_id: int) -> JourneyTransition:
     return row_get(journey_transition_list(journey), transition_id, what=f"transition in journey {journey.pk}")
+
+
+def journey_problems(journey: Journey) -> dict[str, Any]:
+    """What the graph editor marks on the graph: no initial state, states the initial state cannot reach, dead
+    ends (states other than end states with no way out), and the validation report's errors and warnings."""
+    states = list(journey.states.values_list("pk", "key", "kind", "initial"))
+    sources = set(journey.transitions.values_list("source_id", flat=True))
+    report = journey_report(journey)
+    unreachable_keys = set(report["unreachable_states"])
+    return {
+        "no_initial": not any(initial for _pk, _key, _kind, initial in states),
+        "unreachable": [pk for pk, key, _kind, _initial in states if key in unreachable_keys],
+        "dead_ends": [pk for pk, _key, kind, _initial in states if kind != StateKind.END and pk not in sources],
+        "errors": report["errors"],
+        "warnings": report["warnings"],
+    }

@@ -306,3 +306,19 @@ def journey_report(journey: Journey) -> dict[str, Any]:
         "warnings": list(report.warnings),
         "unreachable_states": unreachable,
     }
+
+
+@transaction.atomic
+def journey_state_canned_responses_set(state: JourneyState, *, responses: list[int], actor: Actor) -> None:
+    """Which of the agent's canned responses the state offers (ids). The link belongs to the canned response,
+    so each response that gains or loses the state is updated (and audited) through its own service."""
+    from behavior.services.canned_responses import canned_response_update
+
+    own = CannedResponse.objects.filter(agent_id=state.journey.agent_id)
+    chosen = {response.pk for response in rows_referenced(own, responses, path="canned_responses", what="canned response of this agent")}
+    current = set(state.canned_responses.values_list("pk", flat=True))
+    for response in own.filter(pk__in=chosen ^ current).prefetch_related("journey_states"):
+        linked = [linked.pk for linked in response.journey_states.all() if linked.pk != state.pk]
+        if response.pk in chosen:
+            linked.append(state.pk)
+        canned_response_update(response, data={"journey_states": linked}, actor=actor)
