@@ -16,6 +16,8 @@ GUIDELINE_SORTS: dict[str, tuple[str, ...]] = {
     "updated": ("updated_at", "id"),
     "-updated": ("-updated_at", "-id"),
     "criticality": ("criticality", "key", "id"),
+    "title": ("title", "key", "id"),
+    "-title": ("-title", "key", "id"),
 }
 
 OBSERVATION = Q(action__isnull=True) | Q(action="")
@@ -65,6 +67,16 @@ def guideline_list(
     if agent_id is None:
         order = ("agent_id", *order)
     return guidelines.prefetch_related("tags", "tools").order_by(*order)
+
+
+def guideline_filter_choices(*, agent_id: int) -> dict[str, list[str]]:
+    """What the studio's list filters offer: the tag names on the agent's guidelines and its journey keys
+    (two queries, whatever the number of guidelines)."""
+    from behavior.models import Journey, Tag
+
+    tags = Tag.objects.filter(guidelines__agent_id=agent_id).distinct().order_by("name").values_list("name", flat=True)
+    journeys = Journey.objects.filter(agent_id=agent_id).order_by("key").values_list("key", flat=True)
+    return {"tags": list(tags[:500]), "journeys": list(journeys[:500])}
 
 
 def guideline_get(guideline_id: int, *, agent_id: int | None = None) -> Guideline:

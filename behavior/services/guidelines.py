@@ -82,3 +82,23 @@ def guideline_delete(guideline: Guideline, *, actor: Actor) -> None:
     """Delete a guideline with its relationships (journeys and canned responses just lose the link)."""
     delete_record(guideline, actor=actor)
     guideline.delete()
+
+
+BULK_OPERATIONS = ("tag", "enable", "disable", "delete")
+
+
+@transaction.atomic  # all selected guidelines change, or none
+def guidelines_bulk_apply(guidelines: list[Guideline], *, operation: str, actor: Actor, tag: str | None = None) -> int:
+    """Apply one studio bulk action (add a tag, enable, disable, delete) to guidelines the caller already
+    narrowed to one agent; each change goes through the single-guideline service (audit, revision)."""
+    for guideline in guidelines:
+        if operation == "delete":
+            guideline_delete(guideline, actor=actor)
+        elif operation in ("enable", "disable"):
+            if guideline.enabled != (operation == "enable"):
+                guideline_update(guideline, data={"enabled": operation == "enable"}, actor=actor)
+        elif operation == "tag" and tag:
+            names = [existing.name for existing in guideline.tags.all()]
+            if tag not in names:
+                guideline_update(guideline, data={"tags": [*names, tag]}, actor=actor)
+    return len(guidelines)

@@ -111,7 +111,10 @@
     if (!form) return;
     var counter = form.querySelector("[data-selected-count]");
     if (!counter) return;
-    var count = form.querySelectorAll("input[type=checkbox][name=selected]:checked").length;
+    // form.elements also holds checkboxes outside the form that name it with form="..." (rows of a table)
+    var count = Array.prototype.filter.call(form.elements, function (item) {
+      return item.type === "checkbox" && item.name === "selected" && item.checked;
+    }).length;
     counter.textContent = count === 1 ? "1 selected" : count + " selected";
   });
 

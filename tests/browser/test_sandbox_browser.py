@@ -100,9 +100,7 @@ def test_a_tester_chats_with_the_demo_agent_and_sees_why_it_replied(
     matched.wait_for()
     assert "The customer asks how much baggage they may bring" in matched.locator(".rationale").inner_text()
     assert re.fullmatch(r"0\.\d\d", matched.locator(".score").inner_text())
-    assert re.search(
-        r"/admin/behavior/guideline/\d+/change/$", matched.locator("a.guideline-key").get_attribute("href")
-    )
+    assert re.search(r"/studio/agents/\d+/guidelines/\d+/$", matched.locator("a.guideline-key").get_attribute("href"))
     panel = page.locator("#panel")
     assert "matching" in panel.locator("table").first.inner_text()  # the LLM calls
     assert int(panel.locator(".token-total").inner_text().split()[0]) > 0
@@ -208,7 +206,7 @@ def test_a_rewind_through_the_api_removes_the_deleted_events_from_an_open_chat(
     send_as_customer(page, "How much baggage can I bring?")
     wait_for_reply(page)
     uid = re.search(r"/sandbox/sessions/([0-9a-f-]+)/$", page.url).group(1)  # type: ignore[union-attr]
-    key = live_app.manage("create_api_key", "--name", "rewind-test", "--role", "tester").strip()
+    key = live_app.manage("create_api_key", "--name", "rewind-test", "--role", "tester", "--user", "tester").strip()
 
     deleted = None
     for _attempt in range(20):  # the turn may still be finishing its post-reply analysis (409 until then)

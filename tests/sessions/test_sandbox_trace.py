@@ -160,7 +160,7 @@ def test_the_panel_shows_matched_guidelines_with_rationale_score_and_editor_link
     html = _panel(client, *traced)
     assert "The customer says the suitcase is missing" in html
     assert "0.93" in html
-    assert reverse("admin:behavior_guideline_change", args=[guideline.pk]) in html
+    assert reverse("studio:guideline-detail", kwargs={"agent_id": agent.pk, "guideline_id": guideline.pk}) in html
     assert "The customer&#x27;s bag did not arrive" in html  # the guideline's text, escaped
     assert "Open a claim" in html
     # refund-policy matched but was dropped by resolution, and says why
