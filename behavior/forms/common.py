@@ -30,6 +30,7 @@ class TagsField(forms.CharField):
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", 4000)
         kwargs.setdefault("help_text", "Comma-separated, e.g. vip, journey:refund")
+        kwargs.setdefault("widget", forms.TextInput(attrs={"data-chips": "", "data-chips-placeholder": "Add a tag…"}))
         super().__init__(**kwargs)
 
     def prepare_value(self, value: Any) -> Any:
@@ -106,3 +107,43 @@ def shown_value(value: Any) -> str:
             return value
         return json.dumps(value)  # a text that would parse as JSON keeps its quotes
     return json.dumps(value, ensure_ascii=False)
+
+
+class NameListField(forms.Field):
+    """Several names or keys chosen among the agent's own (tools, canned responses, guidelines), typed as chips
+    with suggestions from a `<datalist>` (comma-separated without JavaScript). A list is accepted as is (the
+    graph editor's JSON). The form sets `known` to the names that may be chosen; others are refused by name.
+    Unlike a box of checkboxes, the page stays the same size whatever the agent holds."""
+
+    widget = forms.TextInput
+
+    def __init__(self, *, list_id: str = "", noun: str = "name", **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        attrs = {"data-chips": "", "autocomplete": "off"}
+        if list_id:
+            attrs["data-chips-list"] = list_id
+        kwargs.setdefault("widget", forms.TextInput(attrs=attrs))
+        super().__init__(**kwargs)
+        self.noun = noun
+        self.known: set[str] = set()
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return ", ".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in (None, ""):
+            return []
+        items = value if isinstance(value, list | tuple) else str(value).split(",")
+        names = list(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+        if len(names) > LIST_MAX_ITEMS:
+            raise forms.ValidationError(f"At most {LIST_MAX_ITEMS} names.")
+        return names
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        unknown = [name for name in value if name not in self.known]
+        if unknown:
+            shown = ", ".join(repr(name[:60]) for name in unknown[:5])
+            raise forms.ValidationError(f"No {self.noun} of this agent is called {shown}.")

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from django import forms
 
-from behavior.forms.common import LinesField, RevisionForm, TagsField
+from behavior.forms.common import LinesField, NameListField, RevisionForm, TagsField
 from behavior.models import StateKind
 from behavior.validation import KEY_PATTERN
 
@@ -28,20 +28,21 @@ class JourneyForm(ChoicesForm):
     conditions = LinesField(
         item_max_length=4000, help_text="When the journey starts, one condition per line (free text)."
     )
-    triggers = forms.MultipleChoiceField(
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Guidelines that start the journey when they match.",
+    triggers = NameListField(
+        list_id="journey-trigger-options",
+        noun="guideline",
+        help_text="Keys of the guidelines (usually observations) that start the journey when they match.",
     )
     tags = TagsField()
 
-    def __init__(self, *args: Any, guidelines: list[tuple[int, str]] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+    def __init__(self, *args: Any, guidelines: dict[str, int] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.choice_field("triggers").choices = [(str(pk), key) for pk, key in guidelines]
+        self.guideline_ids = guidelines or {}
+        cast(NameListField, self.fields["triggers"]).known = set(self.guideline_ids)
 
     def service_data(self) -> dict[str, Any]:
         data = {name: self.cleaned_data[name] for name in ("key", "title", "description", "conditions", "tags")}
-        data["triggers"] = [int(pk) for pk in self.cleaned_data["triggers"]]
+        data["triggers"] = [self.guideline_ids[key] for key in self.cleaned_data["triggers"]]
         return data
 
 
@@ -64,11 +65,13 @@ class JourneyStateForm(ChoicesForm):
     initial = forms.BooleanField(  # type: ignore[assignment]  # a field, not the form's initial values
         required=False, label="Initial state", help_text="Where the journey starts."
     )
-    tools = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, help_text="Tools the agent may call in this state."
+    tools = NameListField(
+        list_id="journey-tool-options", noun="tool", help_text="Tools the agent may call in this state."
     )
-    canned_responses = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, help_text="Canned responses offered in this state."
+    canned_responses = NameListField(
+        list_id="journey-canned-options",
+        noun="canned response",
+        help_text="Keys of the canned responses offered in this state.",
     )
 
     def __init__(
@@ -82,8 +85,8 @@ class JourneyStateForm(ChoicesForm):
         self.tool_ids = tools or {}
         self.canned_ids = canned_responses or {}
         self.choice_field("tool").choices = [("", "—"), *((name, name) for name in self.tool_ids)]
-        self.choice_field("tools").choices = [(name, name) for name in self.tool_ids]
-        self.choice_field("canned_responses").choices = [(key, key) for key in self.canned_ids]
+        cast(NameListField, self.fields["tools"]).known = set(self.tool_ids)
+        cast(NameListField, self.fields["canned_responses"]).known = set(self.canned_ids)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -103,8 +103,19 @@ def journey_list_view(request: HtmxHttpRequest, agent_id: int) -> HttpResponse:
     return render(request, template, context)
 
 
-def _guidelines(agent: Agent) -> list[tuple[int, str]]:
-    return list(agent.guidelines.order_by("key").values_list("pk", "key"))
+def _guidelines(agent: Agent) -> dict[str, int]:
+    """Every guideline key of the agent (to validate triggers: keys only, no rows are built)."""
+    return dict(agent.guidelines.values_list("key", "pk"))
+
+
+TRIGGER_SUGGESTIONS = 200
+
+
+def _trigger_suggestions(agent: Agent) -> list[str]:
+    """The observations (guidelines without an action) a journey usually starts from, for the chips' datalist."""
+    return list(
+        agent.guidelines.filter(action__isnull=True).order_by("key").values_list("key", flat=True)[:TRIGGER_SUGGESTIONS]
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -119,7 +130,13 @@ def journey_create_view(request: HtmxHttpRequest, agent_id: int) -> HttpResponse
             messages.success(request, f"Journey {journey.key} created. Add its first state.")
             return redirect("studio:journey-detail", agent_id=agent.pk, journey_id=journey.pk)
     status = form_status(form) if request.method == "POST" else 200
-    context = {"agent": agent, "family": "journeys", "form": form, "journey": None}
+    context = {
+        "agent": agent,
+        "family": "journeys",
+        "form": form,
+        "journey": None,
+        "trigger_suggestions": _trigger_suggestions(agent),
+    }
     return render(request, "studio/journeys/form.html", context, status=status)
 
 
@@ -131,7 +148,7 @@ def journey_update_view(request: HtmxHttpRequest, agent_id: int, journey_id: int
     journey = journey_get(journey_id, agent_id=agent.pk)
     initial = {name: getattr(journey, name) for name in ("key", "title", "description", "conditions", "revision")}
     initial["tags"] = [tag.name for tag in journey.tags.all()]
-    initial["triggers"] = [str(guideline.pk) for guideline in journey.triggers.all()]
+    initial["triggers"] = [guideline.key for guideline in journey.triggers.all()]
     form = JourneyForm(request.POST or None, initial=initial, guidelines=_guidelines(agent))
     if request.method == "POST" and form.is_valid():
         updated = form_call(
@@ -142,7 +159,13 @@ def journey_update_view(request: HtmxHttpRequest, agent_id: int, journey_id: int
             messages.success(request, "Journey saved.")
             return redirect("studio:journey-detail", agent_id=agent.pk, journey_id=journey.pk)
     status = form_status(form) if request.method == "POST" else 200
-    context = {"agent": agent, "family": "journeys", "form": form, "journey": journey}
+    context = {
+        "agent": agent,
+        "family": "journeys",
+        "form": form,
+        "journey": journey,
+        "trigger_suggestions": _trigger_suggestions(agent),
+    }
     return render(request, "studio/journeys/form.html", context, status=status)
 
 
@@ -250,7 +273,8 @@ def _detail(
         JourneyTransitionForm, "new", lambda: JourneyTransitionForm(prefix="new-transition", states=pairs)
     )
     readonly = not user_may_edit_behavior(request.user)
-    graph_mode = request.GET.get("view") != "forms"
+    # A refused form post re-renders the plain forms (with its errors beside the fields), never the graph.
+    graph_mode = request.method == "GET" and request.GET.get("view") != "forms"
     context = {
         "agent": agent,
         "family": "journeys",
@@ -265,6 +289,8 @@ def _detail(
         "graph_mode": graph_mode,
         "csrf": get_token(request),
         "state_keys": {state.pk: state.key for state in states},
+        "tool_names": list(choices["tools"]),
+        "canned_keys": list(choices["canned_responses"]),
     }
     template = "studio/journeys/detail.html#journey-forms" if request.htmx else "studio/journeys/detail.html"
     return render(request, template, context, status=status)

@@ -36,6 +36,7 @@
     typing.type = "text";
     typing.setAttribute("aria-label", (input.dataset.chipsLabel || input.name) + ": type a value and press Enter");
     typing.placeholder = input.dataset.chipsPlaceholder || "Add…";
+    if (input.dataset.chipsList) typing.setAttribute("list", input.dataset.chipsList);
     function values() {
       return input.value.split(separator).map(function (v) { return v.trim(); }).filter(Boolean);
     }

@@ -384,3 +384,15 @@ def test_hostile_texts_show_as_text_on_every_journey_page(editor_client: Client,
     ):
         html = editor_client.get(url).content.decode()
         assert_shown_as_text(html, hostile)
+
+
+def test_a_refused_state_form_comes_back_as_the_plain_forms_with_its_error(editor_client: Any, agent: Any) -> None:
+    journey = Journey.objects.create(agent=agent, key="lost-passport", title="Lost passport")
+    response = editor_client.post(
+        f"/studio/agents/{agent.pk}/journeys/{journey.pk}/states/",
+        {"new-state-key": "ask", "new-state-kind": "chat", "new-state-action": ""},
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "A chat state needs an action" in html and 'id="state-new"' in html
+    assert "data-journey-graph" not in html
