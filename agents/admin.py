@@ -59,8 +59,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
         return False  # revoked, not deleted: the list keeps who had access
 
-    fields = ["name", "role", "user", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
+    fields = ("name", "role", "user", "prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("name", "role", "user", "prefix", "created_by", "created_at", "last_used_at", "revoked_at")
 
     @admin.action(description="Revoke selected API keys")
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:

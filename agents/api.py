@@ -48,7 +48,7 @@ from agents.services import (
     tool_update,
 )
 from config.api_auth import ADMIN_ONLY, BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role, api_user
-from config.api_schemas import MAX_ID, Page, QuerySchema, page_of, responses
+from config.api_schemas import MAX_ID, Page, QuerySchema, page_of, patch_of, responses
 
 router = Router()
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -81,9 +81,9 @@ def agents_update(request: HttpRequest, agent_id: Id, payload: AgentPatch) -> An
     api_require_role(request, BEHAVIOR_WRITE)
     agent = agent_update(
         agent_get(agent_id),
-        data=payload.changes(),
+        data=patch_of(payload).changes(),
         actor=api_actor(request),
-        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+        revision=patch_of(payload).expected_revision(),
     )
     return agent_get(agent.pk)
 
@@ -128,9 +128,9 @@ def tool_services_update(request: HttpRequest, service_id: Id, payload: ToolServ
     service = tool_service_get(service_id)
     return tool_service_update(
         service,
-        data=payload.changes(),
+        data=patch_of(payload).changes(),
         actor=api_actor(request),
-        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+        revision=patch_of(payload).expected_revision(),
     )
 
 
@@ -172,9 +172,9 @@ def tools_update(request: HttpRequest, tool_id: Id, payload: ToolPatch) -> Any: 
     api_require_role(request, BEHAVIOR_WRITE)
     tool = tool_update(
         tool_get(tool_id),
-        data=payload.changes(),
+        data=patch_of(payload).changes(),
         actor=api_actor(request),
-        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+        revision=patch_of(payload).expected_revision(),
     )
     return tool_get(tool.pk)
 

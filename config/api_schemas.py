@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from django.db.models import QuerySet
 from ninja import Field, Schema
@@ -160,3 +160,16 @@ ERRORS: dict[int, type[Schema]] = dict.fromkeys(ERROR_STATUSES, ErrorOut)
 def responses(ok: dict[int, Any]) -> dict[int, Any]:
     """An operation's response map: its success schemas plus the JSON error body for every error status."""
     return {**ok, **ERRORS}
+
+
+class Patch(Protocol):
+    """What every PATCH payload offers the route (ninja builds the schema classes at import time, so the routes'
+    annotations cannot name them as types)."""
+
+    def changes(self) -> dict[str, Any]: ...
+
+    def expected_revision(self) -> int | None: ...
+
+
+def patch_of(payload: object) -> Patch:
+    return cast(Patch, payload)

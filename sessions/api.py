@@ -18,7 +18,7 @@ from config.api_auth import (
     api_require_role,
     api_user,
 )
-from config.api_schemas import MAX_ID, Page, page_of, responses
+from config.api_schemas import MAX_ID, Page, page_of, patch_of, responses
 from config.errors import PermissionDenied
 from sessions.models import Event, Session, SessionSource
 from sessions.schemas import (
@@ -84,7 +84,7 @@ def customers_get(request: HttpRequest, customer_id: Id) -> Any:
 @router.patch("/customers/{int:customer_id}", response=responses({200: CustomerOut}), tags=["customers"])
 def customers_update(request: HttpRequest, customer_id: Id, payload: CustomerPatch) -> Any:  # type: ignore[valid-type]
     api_require_role(request, CONVERSATION_WRITE)
-    customer = customer_update(customer_get(customer_id), data=payload.changes())  # type: ignore[attr-defined]
+    customer = customer_update(customer_get(customer_id), data=patch_of(payload).changes())
     return customer_get(customer.pk)
 
 

@@ -12,7 +12,7 @@ from behavior.schemas import CannedResponseIn, CannedResponseOut, CannedResponse
 from behavior.selectors import canned_response_get, canned_response_list
 from behavior.services.canned_responses import canned_response_create, canned_response_delete, canned_response_update
 from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
-from config.api_schemas import Page, page_of, responses
+from config.api_schemas import Page, page_of, patch_of, responses
 
 router = Router(tags=["canned responses"])
 
@@ -44,9 +44,9 @@ def canned_update(request: HttpRequest, response_id: Id, payload: CannedResponse
     api_require_role(request, BEHAVIOR_WRITE)
     canned = canned_response_update(
         canned_response_get(response_id),
-        data=payload.changes(),  # type: ignore[attr-defined]
+        data=patch_of(payload).changes(),
         actor=api_actor(request),
-        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+        revision=patch_of(payload).expected_revision(),
     )
     return canned_response_get(canned.pk)
 

@@ -12,7 +12,7 @@ from behavior.schemas import GlossaryTermIn, GlossaryTermOut, GlossaryTermPatch,
 from behavior.selectors import glossary_term_get, glossary_term_list
 from behavior.services.glossary import glossary_term_create, glossary_term_delete, glossary_term_update
 from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
-from config.api_schemas import Page, page_of, responses
+from config.api_schemas import Page, page_of, patch_of, responses
 
 router = Router(tags=["glossary"])
 
@@ -44,9 +44,9 @@ def glossary_update(request: HttpRequest, term_id: Id, payload: GlossaryTermPatc
     api_require_role(request, BEHAVIOR_WRITE)
     term = glossary_term_update(
         glossary_term_get(term_id),
-        data=payload.changes(),  # type: ignore[attr-defined]
+        data=patch_of(payload).changes(),
         actor=api_actor(request),
-        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+        revision=patch_of(payload).expected_revision(),
     )
     return glossary_term_get(term.pk)
 

@@ -12,7 +12,7 @@ from behavior.schemas import GuidelineFilter, GuidelineIn, GuidelineOut, Guideli
 from behavior.selectors import guideline_get, guideline_list
 from behavior.services.guidelines import guideline_create, guideline_delete, guideline_update
 from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
-from config.api_schemas import Page, page_of, responses
+from config.api_schemas import Page, page_of, patch_of, responses
 
 router = Router(tags=["guidelines"])
 
@@ -52,9 +52,9 @@ def guidelines_update(request: HttpRequest, guideline_id: Id, payload: Guideline
     api_require_role(request, BEHAVIOR_WRITE)
     guideline = guideline_update(
         guideline_get(guideline_id),
-        data=payload.changes(),  # type: ignore[attr-defined]
+        data=patch_of(payload).changes(),
         actor=api_actor(request),
-        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+        revision=patch_of(payload).expected_revision(),
     )
     return guideline_get(guideline.pk)
 

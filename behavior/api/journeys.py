@@ -42,7 +42,7 @@ from behavior.services.journeys import (
     journey_update,
 )
 from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
-from config.api_schemas import Page, page_of, responses
+from config.api_schemas import Page, page_of, patch_of, responses
 
 router = Router(tags=["journeys"])
 
@@ -74,9 +74,9 @@ def journeys_update(request: HttpRequest, journey_id: Id, payload: JourneyPatch)
     api_require_role(request, BEHAVIOR_WRITE)
     journey = journey_update(
         journey_get(journey_id),
-        data=payload.changes(),
+        data=patch_of(payload).changes(),
         actor=api_actor(request),
-        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+        revision=patch_of(payload).expected_revision(),
     )
     return journey_get(journey.pk)
 
@@ -126,9 +126,9 @@ def states_update(request: HttpRequest, journey_id: Id, state_id: Id, payload: J
     journey = journey_get(journey_id)
     state = journey_state_update(
         journey_state_get(journey, state_id),
-        data=payload.changes(),  # type: ignore[attr-defined]
+        data=patch_of(payload).changes(),
         actor=api_actor(request),
-        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+        revision=patch_of(payload).expected_revision(),
     )
     return journey_state_get(journey, state.pk)
 
@@ -180,9 +180,9 @@ def transitions_update(
     transition = journey_transition_get(journey_get(journey_id), transition_id)
     return journey_transition_update(
         transition,
-        data=payload.changes(),
+        data=patch_of(payload).changes(),
         actor=api_actor(request),
-        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+        revision=patch_of(payload).expected_revision(),
     )
 
 

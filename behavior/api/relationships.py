@@ -12,7 +12,7 @@ from behavior.schemas import RelationshipFilter, RelationshipIn, RelationshipOut
 from behavior.selectors import relationship_get, relationship_list
 from behavior.services.relationships import relationship_create, relationship_delete, relationship_update
 from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
-from config.api_schemas import Page, page_of, responses
+from config.api_schemas import Page, page_of, patch_of, responses
 
 router = Router(tags=["relationships"])
 
@@ -46,9 +46,9 @@ def relationships_update(request: HttpRequest, relationship_id: Id, payload: Rel
     api_require_role(request, BEHAVIOR_WRITE)
     relationship = relationship_update(
         relationship_get(relationship_id),
-        data=payload.changes(),  # type: ignore[attr-defined]
+        data=patch_of(payload).changes(),
         actor=api_actor(request),
-        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+        revision=patch_of(payload).expected_revision(),
     )
     return relationship_get(relationship.pk)
 

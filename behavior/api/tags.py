@@ -12,7 +12,7 @@ from behavior.schemas import TagFilter, TagIn, TagOut, TagPatch
 from behavior.selectors import tag_get, tag_list
 from behavior.services.tags import tag_create, tag_delete, tag_update
 from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
-from config.api_schemas import Page, page_of, responses
+from config.api_schemas import Page, page_of, patch_of, responses
 
 router = Router(tags=["tags"])
 
@@ -39,7 +39,7 @@ def tags_get(request: HttpRequest, tag_id: Id) -> Any:
 def tags_update(request: HttpRequest, tag_id: Id, payload: TagPatch) -> Any:  # type: ignore[valid-type]
     """Rename a tag (tags are shared by every agent)."""
     api_require_role(request, BEHAVIOR_WRITE)
-    return tag_update(tag_get(tag_id), data=payload.changes(), actor=api_actor(request))  # type: ignore[attr-defined]
+    return tag_update(tag_get(tag_id), data=patch_of(payload).changes(), actor=api_actor(request))
 
 
 @router.delete("/tags/{int:tag_id}", response=responses({204: None}))

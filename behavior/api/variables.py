@@ -32,7 +32,7 @@ from behavior.services.variables import (
     context_variable_update,
 )
 from config.api_auth import BEHAVIOR_READ, BEHAVIOR_WRITE, api_actor, api_require_role
-from config.api_schemas import Page, QuerySchema, page_of, responses
+from config.api_schemas import Page, QuerySchema, page_of, patch_of, responses
 
 router = Router(tags=["context variables"])
 
@@ -63,9 +63,9 @@ def variables_update(request: HttpRequest, variable_id: Id, payload: ContextVari
     api_require_role(request, BEHAVIOR_WRITE)
     variable = context_variable_update(
         context_variable_get(variable_id),
-        data=payload.changes(),  # type: ignore[attr-defined]
+        data=patch_of(payload).changes(),
         actor=api_actor(request),
-        revision=payload.expected_revision(),  # type: ignore[attr-defined]
+        revision=patch_of(payload).expected_revision(),
     )
     return context_variable_get(variable.pk)
 
@@ -108,9 +108,9 @@ def values_update(request: HttpRequest, variable_id: Id, value_id: Id, payload: 
     variable = context_variable_get(variable_id)
     value = context_value_update(
         context_value_get(variable, value_id),
-        data=payload.changes(),
+        data=patch_of(payload).changes(),
         actor=api_actor(request),
-        revision=payload.expected_revision(),
+        revision=patch_of(payload).expected_revision(),
     )
     return context_value_get(variable, value.pk)
 

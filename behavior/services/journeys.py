@@ -315,7 +315,10 @@ def journey_state_canned_responses_set(state: JourneyState, *, responses: list[i
     from behavior.services.canned_responses import canned_response_update
 
     own = CannedResponse.objects.filter(agent_id=state.journey.agent_id)
-    chosen = {response.pk for response in rows_referenced(own, responses, path="canned_responses", what="canned response of this agent")}
+    chosen = {
+        response.pk
+        for response in rows_referenced(own, responses, path="canned_responses", what="canned response of this agent")
+    }
     current = set(state.canned_responses.values_list("pk", flat=True))
     for response in own.filter(pk__in=chosen ^ current).prefetch_related("journey_states"):
         linked = [linked.pk for linked in response.journey_states.all() if linked.pk != state.pk]

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 HX = {"HTTP_HX_REQUEST": "true"}
-HOSTILE_TEXTS = ("<script>alert(1)</script>", '<img src=x onerror=alert(1)>')
+HOSTILE_TEXTS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
 
 
 def assert_shown_as_text(html: str, text: str) -> None:
