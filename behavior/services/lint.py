@@ -24,6 +24,7 @@ from config.errors import NotFound
 logger = logging.getLogger(__name__)
 
 LINT_CACHE_SECONDS = 24 * 3600
+CONTRADICTIONS = "contradictions"
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -40,15 +41,25 @@ def _embedder() -> Any:
 
 def agent_lint(agent: Agent) -> list[dict[str, Any]]:
     """Every finding for the agent's draft as dicts (severity, code, message, entity, ref, path, related),
-    errors first. Computed once per draft revision."""
+    errors first: the checks of the draft document, plus the findings of the last LLM contradiction check when
+    it ran on this very draft. Computed once per draft revision (and contradiction run)."""
     revision = Agent.objects.filter(pk=agent.pk).values_list("draft_revision", flat=True).first()
-    key = f"lint:{agent.pk}:{revision}"
+    run = (
+        LintRun.objects.filter(agent=agent, kind=CONTRADICTIONS, status=LintRunStatus.DONE, draft_revision=revision)
+        .order_by("-created_at", "-id")
+        .values_list("pk", "findings")
+        .first()
+    )
+    key = f"lint:{agent.pk}:{revision}:{run[0] if run else 0}"
     cached = cache.get(key)
     if cached is not None:
         return list(cached)
     from behavior.lint import document_lint_sync
+    from behavior.lint.findings import Finding, sorted_findings
 
-    findings = [finding.to_dict() for finding in document_lint_sync(agent_export_document(agent), embedder=_embedder())]
+    found = list(document_lint_sync(agent_export_document(agent), embedder=_embedder()))
+    found += [Finding.from_dict(item) for item in (run[1] if run else []) if isinstance(item, dict)]
+    findings = [finding.to_dict() for finding in sorted_findings(found)]
     cache.set(key, findings, LINT_CACHE_SECONDS)
     return findings
 
@@ -79,7 +90,6 @@ def lint_errors(agent: Agent) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- the LLM check for contradictions
 
-CONTRADICTIONS = "contradictions"
 # A run still pending or running after this long lost its worker: a new start replaces it.
 LINT_RUN_STALE_SECONDS = 15 * 60
 LINT_RUN_ERROR_MAX_CHARS = 1000

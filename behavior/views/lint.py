@@ -96,7 +96,8 @@ def _run_context(agent: Agent, run: LintRun | None) -> dict[str, Any]:
 @studio_view
 def lint_page(request: HtmxHttpRequest, agent_id: int) -> HttpResponse:
     agent = studio_agent(request, agent_id)
-    findings = _linked(agent, agent_lint(agent))
+    # The contradiction check's findings have their own section below (with when it ran and on which draft).
+    findings = _linked(agent, (finding for finding in agent_lint(agent) if finding["code"] != "contradiction"))
     context = {
         "agent": agent,
         "family": "lint",

@@ -128,3 +128,22 @@ def test_without_a_worker_setting_it_goes_to_celery(
     monkeypatch.setattr(lint_contradictions_task, "delay", lambda run_id: sent.append(run_id))
     lint_run_enqueue(7)
     assert sent == [7]
+
+
+def test_contradictions_found_on_this_draft_show_with_the_other_findings_until_the_draft_changes(
+    agent: Agent, editor_user: Any, world: dict[str, Any]
+) -> None:
+    from behavior.services.audit import studio_actor
+    from behavior.services.guidelines import guideline_update
+    from behavior.services.lint import entity_lint
+
+    revision = Agent.objects.get(pk=agent.pk).draft_revision
+    run = LintRun.objects.create(agent=agent, draft_revision=revision)
+    assert lint_contradictions_task.run(run.pk) == LintRunStatus.DONE
+    codes = {finding["code"] for finding in entity_lint(agent, entity="guideline", ref="refund-yes")}
+    assert codes & {finding["code"] for finding in LintRun.objects.get(pk=run.pk).findings}
+
+    guideline = agent.guidelines.get(key="refund-yes")
+    guideline_update(guideline, data={"action": "Grant the refund when eligible"}, actor=studio_actor(editor_user))
+    stale = {finding["code"] for finding in entity_lint(agent, entity="guideline", ref="refund-yes")}
+    assert not stale & {finding["code"] for finding in LintRun.objects.get(pk=run.pk).findings}
