@@ -85,3 +85,31 @@ def test_every_studio_page_loads_cleanly_and_fits_the_screen(
             if viewport == "phone" and page.evaluate(OVERFLOW) > 1:
                 overflowing.append(path)
     assert not overflowing, f"these pages scroll sideways at 390 px: {overflowing}"
+
+
+ADMIN_PAGES = (
+    "/studio/admin/",
+    "/studio/admin/users/",
+    "/studio/admin/users/new/",
+    "/studio/admin/keys/",
+    "/studio/admin/keys/new/",
+)
+
+
+@pytest.mark.parametrize("viewport", ["laptop", "phone"])
+def test_the_admin_area_loads_cleanly_and_fits_the_screen(
+    page: Any, log_in: Any, live_app: LiveApp, artifacts: Path, viewport: str
+) -> None:
+    shots = artifacts / "studio" / viewport
+    shots.mkdir(parents=True, exist_ok=True)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    if viewport == "phone":
+        page.set_viewport_size(PHONE)
+    log_in("admin")
+    overflowing = []
+    for path in ADMIN_PAGES:
+        _visit(page, path, shots, "admin-" + (path.strip("/").replace("/", "-")), dialogs)
+        if viewport == "phone" and page.evaluate(OVERFLOW) > 1:
+            overflowing.append(path)
+    assert not overflowing, f"these pages scroll sideways at 390 px: {overflowing}"
