@@ -237,6 +237,7 @@ class RelationshipForm(forms.Form):
                 "hx-get": reverse("studio:relationship-targets", args=[agent.pk]),
                 "hx-trigger": "input changed delay:250ms, focus once",
                 "hx-target": f"#rel-{guideline.pk}-targets",
+                "hx-swap": "innerHTML",  # not the form's outerHTML: the datalist stays
                 "hx-include": f"#rel-{guideline.pk}-other_type",
                 "hx-sync": "this:replace",
             }

@@ -33,6 +33,29 @@ def relationship_get(relationship_id: int, *, agent_id: int | None = None) -> Re
     return row_get(relationship_list(agent_id=agent_id), relationship_id, what="relationship")
 
 
+# The field holding each endpoint type's stable reference (key or name), searched by the relationships page.
+ENDPOINT_REF_FIELDS = {"guideline": "key", "journey": "key", "tag": "name", "tool": "name"}
+
+
+def relationship_search(
+    *, agent_id: int, kind: str | None = None, type: str | None = None, q: str | None = None, tool: int | None = None
+) -> QuerySet[Relationship]:
+    """The agent's relationships for the studio's list: of one kind, with an end of one type, with one tool at
+    either end, or with an end whose key or name contains `q`."""
+    relationships = relationship_list(agent_id=agent_id, kind=kind or None)
+    if type:
+        relationships = relationships.filter(Q(source_type=type) | Q(target_type=type))
+    if tool is not None:
+        relationships = relationships.filter(Q(source_tool_id=tool) | Q(target_tool_id=tool))
+    if q:
+        matches = Q()
+        for side in ("source", "target"):
+            for endpoint_type, field in ENDPOINT_REF_FIELDS.items():
+                matches |= Q(**{f"{side}_{endpoint_type}__{field}__icontains": q})
+        relationships = relationships.filter(matches)
+    return relationships
+
+
 def guideline_relationships(guideline: Guideline) -> dict[str, list[Relationship]]:
     """The relationships around one guideline: outgoing (it is the source), incoming (it is the target), and
     those that reach it through one of its tags (read-only context on its page)."""

@@ -43,7 +43,7 @@ def agent_lint(agent: Agent) -> list[dict[str, Any]]:
     """Every finding for the agent's draft as dicts (severity, code, message, entity, ref, path, related),
     errors first: the checks of the draft document, plus the findings of the last LLM contradiction check when
     it ran on this very draft. Computed once per draft revision (and contradiction run)."""
-    revision = Agent.objects.filter(pk=agent.pk).values_list("draft_revision", flat=True).first()
+    revision = Agent.objects.filter(pk=agent.pk).values_list("draft_revision", flat=True).first() or 0
     run = (
         LintRun.objects.filter(agent=agent, kind=CONTRADICTIONS, status=LintRunStatus.DONE, draft_revision=revision)
         .order_by("-created_at", "-id")

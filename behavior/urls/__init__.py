@@ -12,6 +12,7 @@ from behavior.urls import (
     guidelines,
     journeys,
     lint,
+    relationships,
     tags,
     tools,
     variables,
@@ -23,6 +24,7 @@ app_name = "studio"
 urlpatterns = [
     *agents.urlpatterns,
     *guidelines.urlpatterns,
+    *relationships.urlpatterns,
     *journeys.urlpatterns,
     *glossary.urlpatterns,
     *canned_responses.urlpatterns,
