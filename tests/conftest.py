@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from agents.models import Agent
 from sessions.models import Customer, Session
@@ -82,3 +84,37 @@ def customer(db: None) -> Customer:
 @pytest.fixture
 def session(agent: Agent, customer: Customer) -> Session:
     return make_session(agent, customer)
+
+
+# A logged-in test client per role (the studio's and sandbox's page tests).
+@pytest.fixture
+def client_for(db: None) -> Callable[[Any], Client]:
+    """A client logged in as `user` (or anonymous for None)."""
+
+    def make(user: Any) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def editor_client(client_for: Callable[[Any], Client], editor_user: Any) -> Client:
+    return client_for(editor_user)
+
+
+@pytest.fixture
+def tester_client(client_for: Callable[[Any], Client], tester_user: Any) -> Client:
+    return client_for(tester_user)
+
+
+@pytest.fixture
+def outsider_client(client_for: Callable[[Any], Client], outsider_user: Any) -> Client:
+    return client_for(outsider_user)
+
+
+@pytest.fixture
+def admin_client_(client_for: Callable[[Any], Client], admin_user: Any) -> Client:
+    return client_for(admin_user)

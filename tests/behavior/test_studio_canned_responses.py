@@ -11,7 +11,7 @@ from behavior.models import CannedResponse
 from behavior.services.audit import SYSTEM
 from behavior.services.canned_responses import canned_response_create, canned_response_update
 from behavior.services.variables import context_value_create, context_variable_create
-from tests.studio.conftest import HOSTILE_TEXTS, HX, assert_shown_as_text
+from tests.support.studio import HOSTILE_TEXTS, HX, assert_shown_as_text
 
 pytestmark = pytest.mark.django_db
 

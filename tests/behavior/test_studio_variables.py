@@ -17,7 +17,7 @@ from behavior.services.variables import (
     context_variable_update,
 )
 from tests.factories import make_tool
-from tests.studio.conftest import HOSTILE_TEXTS, HX, assert_shown_as_text
+from tests.support.studio import HOSTILE_TEXTS, HX, assert_shown_as_text
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from behavior.lint.contradictions import PURPOSE, ContradictionBatch, PairVerdic
 from behavior.models import CannedResponse, Journey, LintRun, LintRunStatus
 from tests.engine.fakes import FakeEmbedder, ScriptedLLM
 from tests.factories import make_guideline, make_tool
-from tests.studio.conftest import HOSTILE_TEXTS, HX, assert_shown_as_text
+from tests.support.studio import HOSTILE_TEXTS, HX, assert_shown_as_text
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 """Every studio page (each GET-able URL of the resolver's studio namespace, as a page and as an htmx fragment,
 for an editor and a tester) shows the hostile texts stored in every text field as text, never as markup; the
-JSON endpoints answer application/json and downloads are not HTML. Recipes are in tests/studio/sweep_world.py."""
+JSON endpoints answer application/json and downloads are not HTML. Recipes are in tests/behavior/studio_sweep_world.py."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.utils.html import escape
 
+from tests.behavior.studio_sweep_world import EDITORS, READERS, RECIPES, World, build_world, swept_patterns, url_of
 from tests.engine.fakes import FakeEmbedder
-from tests.studio.conftest import HOSTILE_TEXTS, HX, assert_shown_as_text
-from tests.studio.sweep_world import EDITORS, READERS, RECIPES, World, build_world, swept_patterns, url_of
+from tests.support.studio import HOSTILE_TEXTS, HX, assert_shown_as_text
 
 pytestmark = pytest.mark.django_db  # each test in a savepoint inside the module's world
 

@@ -15,7 +15,7 @@ from agents.tools.definitions import ToolDefinition, ToolParameterDefinition
 from agents.tools.errors import ToolServiceError
 from behavior.models import AuditEntry
 from tests.factories import make_guideline, make_journey, make_tool
-from tests.studio.conftest import HOSTILE_TEXTS, HX, assert_shown_as_text
+from tests.support.studio import HOSTILE_TEXTS, HX, assert_shown_as_text
 
 pytestmark = pytest.mark.django_db
 

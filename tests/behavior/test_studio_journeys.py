@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from behavior.models import AuditEntry, CannedResponse, Journey, JourneyState, JourneyTransition
 from tests.factories import make_journey, make_tool
-from tests.studio.conftest import HOSTILE_TEXTS, HX, assert_shown_as_text
+from tests.support.studio import HOSTILE_TEXTS, HX, assert_shown_as_text
 
 
 @pytest.fixture(autouse=True)

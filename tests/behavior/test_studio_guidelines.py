@@ -15,7 +15,7 @@ from django.urls import reverse
 from agents.models import Agent
 from behavior.models import AuditEntry, Guideline
 from tests.factories import make_guideline, make_journey, make_tag, make_tool
-from tests.studio.conftest import HOSTILE_TEXTS, HX, assert_shown_as_text
+from tests.support.studio import HOSTILE_TEXTS, HX, assert_shown_as_text
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from behavior.models import Guideline, Relationship
 from behavior.services.audit import SYSTEM
 from behavior.services.relationships import relationship_create
 from tests.factories import make_guideline, make_journey, make_tag, make_tool
-from tests.studio.conftest import HOSTILE_TEXTS, HX, assert_shown_as_text
+from tests.support.studio import HOSTILE_TEXTS, HX, assert_shown_as_text
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from behavior.services.audit import SYSTEM, studio_actor
 from behavior.services.guidelines import guideline_update
 from behavior.services.versions import version_publish
 from tests.factories import make_guideline
-from tests.studio.conftest import HOSTILE_TEXTS, HX, assert_shown_as_text
+from tests.support.studio import HOSTILE_TEXTS, HX, assert_shown_as_text
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from behavior.services.guidelines import guideline_create, guideline_delete, gui
 from behavior.services.importing import agent_import_document
 from behavior.services.versions import version_publish
 from tests.factories import make_user
-from tests.studio.conftest import HOSTILE_TEXTS, HX, assert_shown_as_text
+from tests.support.studio import HOSTILE_TEXTS, HX, assert_shown_as_text
 
 pytestmark = pytest.mark.django_db
 

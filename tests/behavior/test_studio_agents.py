@@ -11,7 +11,7 @@ from django.urls import reverse
 from agents.models import Agent
 from behavior.models import AuditEntry
 from tests.factories import make_agent, make_guideline
-from tests.studio.conftest import HOSTILE_TEXTS, HX, assert_shown_as_text
+from tests.support.studio import HOSTILE_TEXTS, HX, assert_shown_as_text
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from behavior.forms import versions as version_forms
 from behavior.models import AuditEntry, Guideline
 from behavior.services.exporting import agent_export_document
 from tests.factories import make_guideline
-from tests.studio.conftest import HOSTILE_TEXTS, assert_shown_as_text
+from tests.support.studio import HOSTILE_TEXTS, assert_shown_as_text
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """Every studio URL (walked from the resolver, plus "Try in sandbox") authorizes: anonymous visitors go to the
 login page (the graph editor's JSON says 401), outsiders are refused, testers and operators read but change
 nothing, editors meet a 404 for another agent's object under their agent's URL, and the admin area is for
-admins only. Each URL and each way to call it is its own test; recipes are in tests/studio/sweep_world.py."""
+admins only. Each URL and each way to call it is its own test; recipes are in tests/behavior/studio_sweep_world.py."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.test.client import MULTIPART_CONTENT
 
-from tests.engine.fakes import FakeEmbedder
-from tests.studio.conftest import HX
-from tests.studio.sweep_world import (
+from tests.behavior.studio_sweep_world import (
     AGENT_OBJECT_IDS,
     EDITORS,
     NONE,
@@ -33,6 +31,8 @@ from tests.studio.sweep_world import (
     swept_patterns,
     url_of,
 )
+from tests.engine.fakes import FakeEmbedder
+from tests.support.studio import HX
 
 pytestmark = pytest.mark.django_db  # each test in a savepoint inside the module's world
 
@@ -101,7 +101,7 @@ def is_login_redirect(response: Any) -> bool:
 
 def test_every_studio_url_has_a_recipe() -> None:
     missing = sorted(set(studio_patterns()) - set(RECIPES))
-    assert not missing, f"Add a recipe to tests/studio/sweep_world.py RECIPES for: {', '.join(missing)}"
+    assert not missing, f"Add a recipe to tests/behavior/studio_sweep_world.py RECIPES for: {', '.join(missing)}"
     assert len(studio_patterns()) > 60, "the resolver walk found too few studio URLs"
 
 

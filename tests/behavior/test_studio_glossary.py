@@ -10,7 +10,7 @@ from django.urls import reverse
 from behavior.models import GlossaryTerm
 from behavior.services.audit import SYSTEM
 from behavior.services.glossary import glossary_term_create, glossary_term_update
-from tests.studio.conftest import HOSTILE_TEXTS, HX, assert_shown_as_text
+from tests.support.studio import HOSTILE_TEXTS, HX, assert_shown_as_text
 
 pytestmark = pytest.mark.django_db
 

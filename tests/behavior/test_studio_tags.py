@@ -12,7 +12,7 @@ from behavior.services.audit import SYSTEM
 from behavior.services.glossary import glossary_term_create
 from behavior.services.variables import context_value_create, context_variable_create
 from tests.factories import make_guideline, make_tag
-from tests.studio.conftest import HX
+from tests.support.studio import HX
 
 pytestmark = pytest.mark.django_db
 

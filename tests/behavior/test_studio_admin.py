@@ -16,7 +16,7 @@ from agents.models import ApiKey
 from agents.permissions import user_roles
 from agents.services import api_key_authenticate, api_key_create
 from tests.factories import make_user
-from tests.studio.conftest import HOSTILE_TEXTS, HX, assert_shown_as_text
+from tests.support.studio import HOSTILE_TEXTS, HX, assert_shown_as_text
 
 pytestmark = pytest.mark.django_db
 KEY = re.compile(r"dec_[0-9a-f]{8}_[A-Za-z0-9_-]{20,}")
