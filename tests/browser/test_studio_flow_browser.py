@@ -104,3 +104,19 @@ def test_the_lint_blocks_publishing_a_journey_with_no_initial_state(page: Any, l
     blocking = page.locator(".publish-lint")
     assert "exactly one initial state" in blocking.inner_text()
     assert page.locator("#publish-form button[type=submit]").is_disabled()
+
+
+def test_try_in_sandbox_opens_a_draft_chat_beside_the_studio_page(page: Any, log_in: Any, live_app: LiveApp) -> None:
+    agent_id = _demo_agent_id(live_app)
+    log_in("editor")
+    page.goto(f"/studio/agents/{agent_id}/guidelines/")
+    page.get_by_role("button", name="Try in sandbox").click()
+    panel = page.locator("#try-panel")
+    panel.wait_for()
+    frame = page.frame_locator("#try-panel iframe")
+    frame.locator("#composer-text").wait_for()
+    assert "/studio/agents/" in page.url  # the studio page stays where it was
+    assert frame.locator("body.in-panel").count() == 1
+    frame.locator("#connection[data-state=live]").wait_for()
+    page.keyboard.press("Escape")
+    assert panel.is_hidden()
