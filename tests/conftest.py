@@ -31,6 +31,16 @@ def _static_files_from_the_source_tree(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _lint_with_the_fake_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The studio's pages lint the draft with the engine's embedder; tests use the fake one (the real model is
+    slow to load, and its cache rows would be written outside the test's transaction by another thread).
+    Tests of the similarity checks pass their own embedder."""
+    from tests.engine.fakes import FakeEmbedder
+
+    monkeypatch.setattr("behavior.services.lint._embedder", lambda: FakeEmbedder())
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limit_windows() -> None:
     """Rate-limit counters live in the cache, which outlives a test's database transaction."""
     from django.conf import settings
