@@ -5,6 +5,7 @@ and the plain forms' POSTs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,6 +31,7 @@ from behavior.selectors.journeys import (
     journey_transition_get,
     journey_transition_list,
 )
+from behavior.services.audit import Actor
 from behavior.services.journeys import (
     journey_create,
     journey_delete,
@@ -308,6 +310,37 @@ def _back(agent: Agent, journey: Journey, anchor: str = "") -> HttpResponse:
     return redirect(url + (f"#{anchor}" if anchor else ""))
 
 
+def _editing(request: HtmxHttpRequest, agent_id: int, journey_id: int) -> tuple[Agent, Actor, Journey]:
+    """The agent, the editor making the change and the journey of a state or transition form post."""
+    agent = studio_agent(request, agent_id, edit=True)
+    actor = require_editor(request)
+    return agent, actor, journey_get(journey_id, agent_id=agent.pk)
+
+
+def _save_and_back(
+    request: HtmxHttpRequest,
+    agent: Agent,
+    journey: Journey,
+    form: JourneyStateForm | JourneyTransitionForm,
+    save: Callable[[], Any],
+    *,
+    bound_id: Any,
+    done: str,
+) -> HttpResponse:
+    """Saves a valid state or transition form with `save`, says so ("State refund added.", `done` being "added" or
+    "saved") and goes back to it on the forms view; an invalid or refused form re-renders the page with its errors."""
+    if form.is_valid():
+        saved = prefixed_call(form, save)
+        if saved is not None:
+            if isinstance(form, JourneyStateForm):
+                what, anchor = f"State {saved.key}", f"state-{saved.pk}"
+            else:
+                what, anchor = f"Transition {saved}", f"transition-{saved.pk}"
+            messages.success(request, f"{what} {done}.")
+            return _back(agent, journey, anchor)
+    return _detail(request, agent, journey, bound=form, bound_id=bound_id, status=form_status(form))
+
+
 # ---- States (form posts; JSON goes to journey_graph)
 
 
@@ -320,16 +353,11 @@ def journey_state_create_view(request: HttpRequest, agent_id: int, journey_id: i
 
 @studio_view
 def _state_create_form(request: HtmxHttpRequest, agent_id: int, journey_id: int) -> HttpResponse:
-    agent = studio_agent(request, agent_id, edit=True)
-    actor = require_editor(request)
-    journey = journey_get(journey_id, agent_id=agent.pk)
+    agent, actor, journey = _editing(request, agent_id, journey_id)
     form = JourneyStateForm(request.POST, prefix="new-state", **_choices(agent))
-    if form.is_valid():
-        state = prefixed_call(form, lambda: _state_save(None, journey, form, actor))
-        if state is not None:
-            messages.success(request, f"State {state.key} added.")
-            return _back(agent, journey, f"state-{state.pk}")
-    return _detail(request, agent, journey, bound=form, bound_id="new", status=form_status(form))
+    return _save_and_back(
+        request, agent, journey, form, lambda: _state_save(None, journey, form, actor), bound_id="new", done="added"
+    )
 
 
 @transaction.atomic
@@ -353,17 +381,12 @@ def journey_state_update_view(request: HttpRequest, agent_id: int, journey_id: i
 
 @studio_view
 def _state_update_form(request: HtmxHttpRequest, agent_id: int, journey_id: int, state_id: int) -> HttpResponse:
-    agent = studio_agent(request, agent_id, edit=True)
-    actor = require_editor(request)
-    journey = journey_get(journey_id, agent_id=agent.pk)
+    agent, actor, journey = _editing(request, agent_id, journey_id)
     state = journey_state_get(journey, state_id)
     form = JourneyStateForm(request.POST, prefix=f"state-{state.pk}", **_choices(agent))
-    if form.is_valid():
-        saved = prefixed_call(form, lambda: _state_save(state, journey, form, actor))
-        if saved is not None:
-            messages.success(request, f"State {saved.key} saved.")
-            return _back(agent, journey, f"state-{state.pk}")
-    return _detail(request, agent, journey, bound=form, bound_id=state.pk, status=form_status(form))
+    return _save_and_back(
+        request, agent, journey, form, lambda: _state_save(state, journey, form, actor), bound_id=state.pk, done="saved"
+    )
 
 
 @require_http_methods(["POST", "DELETE"])
@@ -375,9 +398,7 @@ def journey_state_delete_view(request: HttpRequest, agent_id: int, journey_id: i
 
 @studio_view
 def _state_delete_form(request: HtmxHttpRequest, agent_id: int, journey_id: int, state_id: int) -> HttpResponse:
-    agent = studio_agent(request, agent_id, edit=True)
-    actor = require_editor(request)
-    journey = journey_get(journey_id, agent_id=agent.pk)
+    agent, actor, journey = _editing(request, agent_id, journey_id)
     state = journey_state_get(journey, state_id)
     key = state.key
     journey_state_delete(state, actor=actor)
@@ -397,16 +418,17 @@ def journey_transition_create_view(request: HttpRequest, agent_id: int, journey_
 
 @studio_view
 def _transition_create_form(request: HtmxHttpRequest, agent_id: int, journey_id: int) -> HttpResponse:
-    agent = studio_agent(request, agent_id, edit=True)
-    actor = require_editor(request)
-    journey = journey_get(journey_id, agent_id=agent.pk)
+    agent, actor, journey = _editing(request, agent_id, journey_id)
     form = JourneyTransitionForm(request.POST, prefix="new-transition", states=_state_pairs(journey))
-    if form.is_valid():
-        created = prefixed_call(form, lambda: journey_transition_create(journey, data=form.service_data(), actor=actor))
-        if created is not None:
-            messages.success(request, f"Transition {created} added.")
-            return _back(agent, journey, f"transition-{created.pk}")
-    return _detail(request, agent, journey, bound=form, bound_id="new", status=form_status(form))
+    return _save_and_back(
+        request,
+        agent,
+        journey,
+        form,
+        lambda: journey_transition_create(journey, data=form.service_data(), actor=actor),
+        bound_id="new",
+        done="added",
+    )
 
 
 @require_http_methods(["POST", "PATCH"])
@@ -424,22 +446,20 @@ def journey_transition_update_view(
 def _transition_update_form(
     request: HtmxHttpRequest, agent_id: int, journey_id: int, transition_id: int
 ) -> HttpResponse:
-    agent = studio_agent(request, agent_id, edit=True)
-    actor = require_editor(request)
-    journey = journey_get(journey_id, agent_id=agent.pk)
+    agent, actor, journey = _editing(request, agent_id, journey_id)
     transition: JourneyTransition = journey_transition_get(journey, transition_id)
     form = JourneyTransitionForm(request.POST, prefix=f"transition-{transition.pk}", states=_state_pairs(journey))
-    if form.is_valid():
-        saved = prefixed_call(
-            form,
-            lambda: journey_transition_update(
-                transition, data=form.service_data(), actor=actor, revision=form.expected_revision()
-            ),
-        )
-        if saved is not None:
-            messages.success(request, f"Transition {saved} saved.")
-            return _back(agent, journey, f"transition-{transition.pk}")
-    return _detail(request, agent, journey, bound=form, bound_id=transition.pk, status=form_status(form))
+    return _save_and_back(
+        request,
+        agent,
+        journey,
+        form,
+        lambda: journey_transition_update(
+            transition, data=form.service_data(), actor=actor, revision=form.expected_revision()
+        ),
+        bound_id=transition.pk,
+        done="saved",
+    )
 
 
 @require_http_methods(["POST", "DELETE"])
@@ -455,9 +475,7 @@ def journey_transition_delete_view(
 def _transition_delete_form(
     request: HtmxHttpRequest, agent_id: int, journey_id: int, transition_id: int
 ) -> HttpResponse:
-    agent = studio_agent(request, agent_id, edit=True)
-    actor = require_editor(request)
-    journey = journey_get(journey_id, agent_id=agent.pk)
+    agent, actor, journey = _editing(request, agent_id, journey_id)
     transition = journey_transition_get(journey, transition_id)
     name = str(transition)
     journey_transition_delete(transition, actor=actor)
