@@ -1,4 +1,4 @@
-"""Agents, their tools and tool services, API keys, and the embedding cache."""
+"""Agents, their tools and tool services, API keys, widget keys, and the embedding cache."""
 
 from __future__ import annotations
 
@@ -239,6 +239,33 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class WidgetKey(models.Model):
+    """An agent's website widget: the public key the snippet carries (`pk_…`), the origins allowed to use it,
+    and the secret a site's backend signs customer identities with. Rotating the key bumps `generation`,
+    which ends every customer token issued under the old key. Change it through agents.widget_keys."""
+
+    agent = models.OneToOneField(Agent, on_delete=models.CASCADE, related_name="widget_key")
+    public_key = models.CharField(max_length=64, unique=True)
+    allowed_origins = models.JSONField(
+        default=list, blank=True, help_text='Origins allowed to embed the widget ("https://shop.example.com").'
+    )
+    identity_secret = models.CharField(max_length=128, help_text="Signs customer identities (HMAC-SHA256 or HS256).")
+    enforce_identity = models.BooleanField(
+        default=False, help_text="Refuse identities that are unsigned or wrongly signed."
+    )
+    enabled = models.BooleanField(default=True)
+    generation = models.PositiveIntegerField(default=1, help_text="Bumped by every rotation of the public key.")
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "widget key"
+
+    def __str__(self) -> str:
+        return f"Widget key of agent {self.agent_id} ({self.public_key[:10]}…)"
 
 
 class EmbeddingRecord(models.Model):

@@ -20,7 +20,12 @@ logger = logging.getLogger(__name__)
 EVENT = "session.event"
 CHUNK = "session.chunk"
 REWOUND = "session.rewound"
-MESSAGE_TYPES = frozenset({EVENT, CHUNK, REWOUND})
+TYPING = "session.typing"  # ephemeral: {"who": "customer" | "operator", "name": display name}
+INBOX_CHANGED = "inbox.changed"  # to INBOX_GROUP: {"session": uid, "change": what happened, "mode": ...}
+MESSAGE_TYPES = frozenset({EVENT, CHUNK, REWOUND, TYPING, INBOX_CHANGED})
+
+# Every operator's inbox page listens here: a handoff requested or taken, a session handed back or closed.
+INBOX_GROUP = "inbox"
 
 SEND_TIMEOUT_SECONDS = 5.0
 
@@ -76,6 +81,22 @@ async def chunk_broadcast(session_uid: UUID | str, *, turn_id: int, message_id: 
     """Send one streamed message chunk (ephemeral: never stored) from async code."""
     message = _message(CHUNK, {"turn": turn_id, "message_id": message_id, "text": text})
     await broadcast_async(session_group(session_uid), message)
+
+
+async def typing_broadcast(session_uid: UUID | str, *, who: str, name: str = "") -> None:
+    """Tell the session's clients that the customer or an operator is typing (ephemeral, from async code)."""
+    await broadcast_async(session_group(session_uid), _message(TYPING, {"who": who, "name": name[:150]}))
+
+
+def typing_broadcast_now(session_uid: UUID | str, *, who: str, name: str = "") -> None:
+    """typing_broadcast from synchronous code (an HTTP view)."""
+    broadcast_now(session_group(session_uid), _message(TYPING, {"who": who, "name": name[:150]}))
+
+
+def inbox_broadcast_on_commit(session_uid: UUID | str, *, change: str, mode: str) -> None:
+    """Tell every open inbox, after commit, that a conversation's place in the inbox changed."""
+    message = _message(INBOX_CHANGED, {"session": str(session_uid), "change": change, "mode": mode})
+    transaction.on_commit(lambda: broadcast_now(INBOX_GROUP, message))
 
 
 def broadcast_now(group: str, message: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ Protocol (JSON text frames):
              {"type": "chunk", "turn": <turn id>, "message_id": "...", "text": "..."}   (streamed, not stored)
              {"type": "rewound", "from": <offset>}   (events from that offset on were deleted: drop them; the
                                                      offsets are used again by the events that follow)
+             {"type": "typing", "who": "customer" | "operator", "name": "..."}   (ephemeral)
              {"type": "error", "code": "...", "message": "..."}
              {"type": "pong"}
 Chunks belong to the message whose `message_id` they carry; the stored "message" event is the final text
@@ -192,6 +193,12 @@ class SandboxConsumer(AsyncWebsocketConsumer):
                 {"type": "chunk", "turn": message["turn"], "message_id": message["message_id"], "text": message["text"]}
             )
         )
+
+    async def session_typing(self, message: dict[str, Any]) -> None:
+        """Someone (the customer, an operator) is typing: ephemeral, never stored."""
+        if self.last_sent is None:
+            return
+        await self.send(text_data=json.dumps({"type": "typing", "who": message["who"], "name": message["name"]}))
 
     async def session_rewound(self, message: dict[str, Any]) -> None:
         """Events from `from` on were deleted (API rewind): the client drops them, and the offsets they had

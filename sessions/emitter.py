@@ -17,7 +17,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper
 from django.utils import timezone
 
 from sessions.broadcast import chunk_broadcast, event_broadcast_on_commit, thread_loop_bind
-from sessions.models import Event, EventKind, EventSource, Session, SessionMode, Trace, Turn, TurnStatus
+from sessions.models import HUMAN_MODES, Event, EventKind, EventSource, Session, Trace, Turn, TurnStatus
 from sessions.services.core import EVENT_DATA_MAX_BYTES, event_append
 
 ResultT = TypeVar("ResultT")
@@ -58,14 +58,14 @@ def turn_superseded(turn: Turn) -> bool:
     session over, or the turn is no longer running (superseded, or failed by the sweep as presumed dead)."""
     row = Session.objects.filter(pk=turn.session_id).annotate(stopped=_turn_stopped(turn)).values("mode", "stopped")
     found = row.first()
-    return found is None or found["mode"] == SessionMode.HUMAN or bool(found["stopped"])
+    return found is None or found["mode"] in HUMAN_MODES or bool(found["stopped"])
 
 
 def session_lock_unless_superseded(turn: Turn) -> Session | None:
     """Lock the turn's session row and return it, or None when the turn must not reply (see
     turn_superseded): one query, so an event can be appended under the same lock as the check."""
     row = Session.objects.select_for_update().filter(pk=turn.session_id).annotate(stopped=_turn_stopped(turn)).first()
-    if row is None or row.mode == SessionMode.HUMAN or row.stopped:
+    if row is None or row.mode in HUMAN_MODES or row.stopped:
         return None
     return row
 

@@ -29,7 +29,7 @@ from behavior.lint.validation import document_runnable
 from behavior.models import ContextVariableValue, VariableScope
 from behavior.services import agent_export_document
 from behavior.snapshot import document_fingerprint, snapshot_from_document
-from sessions.models import Event, EventKind, Session
+from sessions.models import HUMAN_MODES, Event, EventKind, Session
 
 HISTORY_MAX_EVENTS = 500  # the engine summarises older history; this bounds what one turn loads
 SNAPSHOT_CACHE_SIZE = 64
@@ -153,8 +153,9 @@ def _customer_info(session: Session) -> CustomerInfo:
 def session_state(session: Session) -> SessionState:
     """The engine state stored on the session; the session's mode column is the truth for the mode."""
     state = SessionState.from_dict(session.state or {})
-    if state.mode != session.mode:
-        state = SessionState.from_dict({**state.to_dict(), "mode": session.mode})
+    mode = "human" if session.mode in HUMAN_MODES else "auto"  # waiting for a human is silent too
+    if state.mode != mode:
+        state = SessionState.from_dict({**state.to_dict(), "mode": mode})
     return state
 
 

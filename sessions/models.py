@@ -33,8 +33,16 @@ class SessionSource(models.TextChoices):
 
 
 class SessionMode(models.TextChoices):
+    """Who owns the session: the agent, nobody while a human is awaited, or one human operator
+    (`Session.assigned_to`). The engine replies only in AUTO."""
+
     AUTO = "auto", "Agent"
+    WAITING = "waiting", "Waiting for a human"
     HUMAN = "human", "Human operator"
+
+
+# Modes in which the engine stays silent (customer messages are stored, no turn runs).
+HUMAN_MODES = frozenset({SessionMode.WAITING, SessionMode.HUMAN})
 
 
 class Session(models.Model):
@@ -54,6 +62,13 @@ class Session(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="branches")
     branched_from_offset = models.PositiveIntegerField(null=True, blank=True)
     state = models.JSONField(default=dict, blank=True, help_text="Engine session state.")
+    # The human operator who owns the session in HUMAN mode (set and cleared with `mode`, by one conditional
+    # update, so two operators never both own it).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_sessions"
+    )
+    # When the customer ended the conversation (widget); a closed session takes no more messages.
+    closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -62,6 +77,7 @@ class Session(models.Model):
         indexes = [
             models.Index(fields=["agent", "-updated_at"], name="session_agent_recent"),
             models.Index(fields=["customer", "-updated_at"], name="session_customer_recent"),
+            models.Index(fields=["mode", "updated_at"], name="session_mode_recent"),
         ]
 
     def __str__(self) -> str:
@@ -70,6 +86,11 @@ class Session(models.Model):
     @property
     def runs_draft(self) -> bool:
         return self.version_id is None
+
+    @property
+    def human_owned(self) -> bool:
+        """True while the engine must stay silent (waiting for a human, or a human owns it)."""
+        return self.mode in HUMAN_MODES
 
 
 class EventKind(models.TextChoices):
@@ -171,3 +192,91 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"Flag on event #{self.event.offset}: {self.reason[:40]}"
+
+
+class HandoffReason(models.TextChoices):
+    TOOL = "tool", "A tool asked for a human"
+    GUIDELINE = "guideline", "A guideline asked for a human"
+    CUSTOMER = "customer", "The customer asked for a human"
+    OPERATOR = "operator", "An operator took it over"
+
+
+class Handoff(models.Model):
+    """One passage of a session to the humans: requested (why, by which turn), taken by an operator, handed
+    back to the agent (with an optional note the agent reads on its next turn). The open one has no
+    `returned_at`."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="handoffs")
+    reason = models.CharField(max_length=12, choices=HandoffReason.choices)
+    # What caused it, for the operator: {"tool": ..., "guidelines": [keys], "message": ...}.
+    detail = models.JSONField(default=dict, blank=True)
+    turn = models.ForeignKey(Turn, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    taken_at = models.DateTimeField(null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    returned_at = models.DateTimeField(null=True, blank=True)
+    return_note = models.TextField(blank=True, validators=[MaxLengthValidator(4000)])
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["session", "returned_at"], name="handoff_session_open")]
+
+    def __str__(self) -> str:
+        return f"Handoff of session {self.session_id} ({self.reason})"
+
+
+class OperatorNote(models.Model):
+    """An internal note on a session, written by an operator; never sent to the customer or the widget."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="operator_notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(validators=[MaxLengthValidator(4000)])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Note on session {self.session_id}"
+
+
+# Models of the widget and webhook families live in their packages; importing them here registers them.
+from sessions.webhooks.models import (  # noqa: E402
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+    WebhookEventType,
+)
+from sessions.widget.models import Rating, RatingScale, WidgetVisitor  # noqa: E402
+
+__all__ = [
+    "HUMAN_MODES",
+    "Customer",
+    "Event",
+    "EventKind",
+    "EventSource",
+    "Flag",
+    "Handoff",
+    "HandoffReason",
+    "OperatorNote",
+    "Rating",
+    "RatingScale",
+    "Session",
+    "SessionMode",
+    "SessionSource",
+    "Trace",
+    "Turn",
+    "TurnStatus",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEndpoint",
+    "WebhookEventType",
+    "WidgetVisitor",
+]

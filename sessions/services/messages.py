@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from config.errors import Conflict, PayloadTooLarge, ValidationFailed
 from sessions.broadcast import event_broadcast_on_commit
-from sessions.models import Event, EventKind, EventSource, Session, SessionMode, Turn, TurnStatus
+from sessions.models import HUMAN_MODES, Event, EventKind, EventSource, Session, SessionMode, Turn, TurnStatus
 from sessions.services.core import event_append
 
 MESSAGE_METADATA_MAX_BYTES = 8 * 1024
@@ -42,7 +42,7 @@ def customer_message_post(
         event = event_append(locked, kind=EventKind.MESSAGE, source=source, data=data)
         event.session = locked
         event_broadcast_on_commit(event)
-        if locked.mode != SessionMode.HUMAN:
+        if locked.mode not in HUMAN_MODES:
             now = timezone.now()
             Turn.objects.filter(session_id=locked.pk, status=TurnStatus.PENDING).update(
                 status=TurnStatus.SUPERSEDED, finished_at=now

@@ -1,0 +1,1 @@
+"""Outbound webhooks per agent: signed JSON deliveries of conversation events, retried with backoff."""
