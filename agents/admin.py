@@ -1,4 +1,4 @@
-"""Django admin for agents, tools, tool services, API keys and the embedding cache: read-only inspection (the
+"""Django admin for agents, tools, tool services, API keys, widget keys and the embedding cache: read-only inspection (the
 studio changes agents and tools; keys are created in the studio's Admin area or with `create_api_key`), plus
 revoking keys."""
 
@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from agents.models import Agent, ApiKey, EmbeddingRecord, Tool, ToolParameter, ToolService
+from agents.models import Agent, ApiKey, EmbeddingRecord, Tool, ToolParameter, ToolService, WidgetKey
 from agents.services import api_key_revoke
 from config.admin_mixins import ReadOnlyAdmin
 
@@ -82,3 +82,13 @@ class ToolParameterAdmin(admin.ModelAdmin):
     list_display = ("name", "tool", "type", "required", "position")
     list_filter = ("type", "required", "tool__agent")
     search_fields = ("name", "tool__name")
+
+
+@admin.register(WidgetKey)
+class WidgetKeyAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Changed in the studio (agent → Widget); the identity secret is never shown here."""
+
+    list_display = ("agent", "public_key", "enabled", "enforce_identity", "generation", "rotated_at")
+    list_filter = ("enabled", "enforce_identity")
+    search_fields = ("public_key", "agent__name")
+    fields = ("agent", "public_key", "allowed_origins", "enabled", "enforce_identity", "generation", "rotated_at")
