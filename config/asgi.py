@@ -9,16 +9,17 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 
-from sessions.routing import websocket_urlpatterns  # noqa: E402
+from sessions.routing import websocket_application  # noqa: E402
+from sessions.widget.asgi import http_application  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # The widget's long-poll skips the middleware chain, whose sync-only parts would hold a thread per poll.
+        "http": http_application(django_asgi_app),
+        # The widget's route checks its key's origins itself; the others sit behind the host check and the login.
+        "websocket": websocket_application(),
     }
 )
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("studio/", include("behavior.urls")),
     path("sandbox/", include("sessions.urls")),
     path("inbox/", include("sessions.inbox.urls")),
+    path("widget/", include("sessions.widget.urls")),
     path("", home, name="home"),
 ]
 

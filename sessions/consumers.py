@@ -1,5 +1,6 @@
-"""Websocket consumers. The sandbox consumer streams one session to a logged-in tester, admin or operator:
-replay from the client's last offset, then live events and chunks, with nothing lost or duplicated.
+"""Websocket consumers. SessionStreamConsumer is the one realtime path of a session (replay from the client's
+last offset, then live events and chunks, nothing lost or duplicated); the sandbox consumer below streams a
+session to a logged-in tester, admin or operator, and sessions.widget.consumers to a website's customer.
 
 Protocol (JSON text frames):
     client → {"type": "resume", "after": <last offset seen, 0 for all>}    (on every (re)connect)
@@ -62,35 +63,35 @@ def database_call(function: Any) -> Any:
     return DatabaseSyncToAsync(function, thread_sensitive=False, executor=_database_executor)
 
 
-class SandboxConsumer(AsyncWebsocketConsumer):
-    """`ws/sandbox/sessions/<uuid:uid>/`. Consumers never call the LLM: a message is stored and its turn is
-    queued by the service; the reply arrives through the session's group like any other event."""
+class SessionStreamConsumer(AsyncWebsocketConsumer):
+    """One session's realtime stream, shared by the sandbox and the widget: join the session's group, replay
+    from the client's offset on "resume", then live events in offset order (no gap, no duplicate), chunks,
+    typing and rewinds. Subclasses admit the client (`connect`), call `stream_start` once they know the session,
+    handle their own frames (`frame_received`) and may reshape or hide what is sent (`event_frame`,
+    `chunk_frame`, `typing_frame`: None sends nothing; a hidden event still advances the offset)."""
 
     session: Session
-    access: SessionAccess
 
     async def connect(self) -> None:
         self.group: str | None = None
+        self.admitted = False  # frames are read only once the subclass admitted the client
         self.last_sent: int | None = None  # None until the client sends "resume"
-        self.recent_posts: deque[float] = deque(maxlen=MESSAGES_PER_MINUTE)
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self._refuse(CLOSE_UNAUTHENTICATED)
-            return
-        found = await database_call(_session_with_access)(user, self.scope["url_route"]["kwargs"]["uid"])
-        if found is None:
-            await self._refuse(CLOSE_FORBIDDEN)
-            return
-        self.session, self.access = found
-        home_loop_register()
-        # Join before any replay: an event committed during the replay is then either in the replay or in the
-        # group's queue, and the offset check below drops the copy.
-        self.group = session_group(self.session.uid)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
+        await self.admit()
 
-    async def _refuse(self, code: int) -> None:
+    async def admit(self) -> None:
+        raise NotImplementedError
+
+    async def stream_start(self, session: Session) -> None:
+        """Subscribe to the session's group. Join before any replay: an event committed during the replay is
+        then either in the replay or in the group's queue, and the offset check drops the copy."""
+        self.session = session
+        home_loop_register()
+        self.group = session_group(session.uid)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def refuse(self, code: int) -> None:
         # Accept, then close: a browser sees the close code only on an open socket (a refused handshake has none).
+        self.admitted = False
         await self.accept()
         await self.close(code=code)
 
@@ -102,40 +103,34 @@ class SandboxConsumer(AsyncWebsocketConsumer):
     # ------------------------------------------------------------ client → server
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.group is None:
+        if not getattr(self, "admitted", False):
             return
         limit = int(settings.MAX_CUSTOMER_MESSAGE_CHARS) * 4 + 1024
         if text_data is None or len(text_data) > limit:
-            await self._error(
+            await self.error(
                 "payload_too_large" if text_data else "bad_request", "Send JSON text frames, within the size limit."
             )
             return
         try:
             frame = json.loads(text_data)
         except ValueError:
-            await self._error("bad_request", "The frame is not JSON.")
+            await self.error("bad_request", "The frame is not JSON.")
             return
         if not isinstance(frame, dict):
-            await self._error("bad_request", "The frame must be a JSON object.")
+            await self.error("bad_request", "The frame must be a JSON object.")
             return
         kind = frame.get("type")
-        if kind == "resume":
-            await self._resume(frame.get("after", 0))
-        elif kind == "message":
-            await self._post(frame.get("text"), operator=False)
-        elif kind == "operator_message":
-            await self._post(frame.get("text"), operator=True)
-        elif kind == "ping":
+        if kind == "ping":
             await self.send(text_data=json.dumps({"type": "pong"}))
         else:
-            await self._error(
-                "bad_request",
-                f"Unknown frame type {str(kind)[:40]!r} (use resume, message, operator_message or ping).",
-            )
+            await self.frame_received(kind, frame)
 
-    async def _resume(self, after: Any) -> None:
+    async def frame_received(self, kind: Any, frame: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    async def resume(self, after: Any) -> None:
         if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_OFFSET:
-            await self._error("bad_request", '"after" must be the last offset you saw (0 for everything).')
+            await self.error("bad_request", '"after" must be the last offset you saw (0 for everything).')
             return
         last = await database_call(_last_offset)(self.session)
         if after > last:  # the client saw events a rewind has since deleted
@@ -144,32 +139,16 @@ class SandboxConsumer(AsyncWebsocketConsumer):
         self.last_sent = after
         await self._replay(upto=None)
 
-    async def _post(self, text: Any, *, operator: bool) -> None:
-        allowed = self.access.operate if operator else self.access.chat
-        if not allowed:
-            role = "write as the human agent" if operator else "write as the customer"
-            await self._error("forbidden", f"You may not {role} in this session.")
-            return
-        if not self._within_rate():
-            await self._error("rate_limited", f"At most {MESSAGES_PER_MINUTE} messages a minute; wait a moment.")
-            return
-        user = self.scope["user"]
-        try:
-            if operator:
-                await database_call(operator_message_post)(self.session, text=text, user=user)
-            else:
-                await database_call(customer_message_post)(self.session, text=text)
-        except DomainError as error:
-            await self._error(error.code, error.message)
-
-    def _within_rate(self) -> bool:
-        now = time.monotonic()
-        if len(self.recent_posts) == self.recent_posts.maxlen and now - self.recent_posts[0] < 60:
-            return False
-        self.recent_posts.append(now)
-        return True
-
     # ------------------------------------------------------------ server → client
+
+    def event_frame(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        return {"type": "event", "event": event}
+
+    def chunk_frame(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        return {"type": "chunk", "turn": message["turn"], "message_id": message["message_id"], "text": message["text"]}
+
+    def typing_frame(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        return {"type": "typing", "who": message["who"], "name": message["name"]}
 
     async def session_event(self, message: dict[str, Any]) -> None:
         """A live event from the group. Events of one session are delivered in offset order: an event
@@ -188,17 +167,13 @@ class SandboxConsumer(AsyncWebsocketConsumer):
     async def session_chunk(self, message: dict[str, Any]) -> None:
         if self.last_sent is None:
             return
-        await self.send(
-            text_data=json.dumps(
-                {"type": "chunk", "turn": message["turn"], "message_id": message["message_id"], "text": message["text"]}
-            )
-        )
+        await self._send_frame(self.chunk_frame(message))
 
     async def session_typing(self, message: dict[str, Any]) -> None:
         """Someone (the customer, an operator) is typing: ephemeral, never stored."""
         if self.last_sent is None:
             return
-        await self.send(text_data=json.dumps({"type": "typing", "who": message["who"], "name": message["name"]}))
+        await self._send_frame(self.typing_frame(message))
 
     async def session_rewound(self, message: dict[str, Any]) -> None:
         """Events from `from` on were deleted (API rewind): the client drops them, and the offsets they had
@@ -224,11 +199,75 @@ class SandboxConsumer(AsyncWebsocketConsumer):
                 return
 
     async def _send_event(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps({"type": "event", "event": event}))
-        self.last_sent = int(event["offset"])
+        await self._send_frame(self.event_frame(event))
+        self.last_sent = int(event["offset"])  # a hidden event moves the offset too: it is never read again
 
-    async def _error(self, code: str, message: str) -> None:
+    async def _send_frame(self, frame: dict[str, Any] | None) -> None:
+        if frame is not None:
+            await self.send(text_data=json.dumps(frame))
+
+    async def error(self, code: str, message: str) -> None:
         await self.send(text_data=json.dumps({"type": "error", "code": code, "message": message}))
+
+
+class SandboxConsumer(SessionStreamConsumer):
+    """`ws/sandbox/sessions/<uuid:uid>/`. Consumers never call the LLM: a message is stored and its turn is
+    queued by the service; the reply arrives through the session's group like any other event."""
+
+    access: SessionAccess
+
+    async def admit(self) -> None:
+        self.recent_posts: deque[float] = deque(maxlen=MESSAGES_PER_MINUTE)
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.refuse(CLOSE_UNAUTHENTICATED)
+            return
+        found = await database_call(_session_with_access)(user, self.scope["url_route"]["kwargs"]["uid"])
+        if found is None:
+            await self.refuse(CLOSE_FORBIDDEN)
+            return
+        session, self.access = found
+        await self.stream_start(session)
+        self.admitted = True
+        await self.accept()
+
+    async def frame_received(self, kind: Any, frame: dict[str, Any]) -> None:
+        if kind == "resume":
+            await self.resume(frame.get("after", 0))
+        elif kind == "message":
+            await self._post(frame.get("text"), operator=False)
+        elif kind == "operator_message":
+            await self._post(frame.get("text"), operator=True)
+        else:
+            await self.error(
+                "bad_request",
+                f"Unknown frame type {str(kind)[:40]!r} (use resume, message, operator_message or ping).",
+            )
+
+    async def _post(self, text: Any, *, operator: bool) -> None:
+        allowed = self.access.operate if operator else self.access.chat
+        if not allowed:
+            role = "write as the human agent" if operator else "write as the customer"
+            await self.error("forbidden", f"You may not {role} in this session.")
+            return
+        if not self._within_rate():
+            await self.error("rate_limited", f"At most {MESSAGES_PER_MINUTE} messages a minute; wait a moment.")
+            return
+        user = self.scope["user"]
+        try:
+            if operator:
+                await database_call(operator_message_post)(self.session, text=text, user=user)
+            else:
+                await database_call(customer_message_post)(self.session, text=text)
+        except DomainError as error:
+            await self.error(error.code, error.message)
+
+    def _within_rate(self) -> bool:
+        now = time.monotonic()
+        if len(self.recent_posts) == self.recent_posts.maxlen and now - self.recent_posts[0] < 60:
+            return False
+        self.recent_posts.append(now)
+        return True
 
 
 def _session_with_access(user: Any, uid: Any) -> tuple[Session, SessionAccess] | None:
