@@ -3,6 +3,13 @@ against the fake OpenAI server with a fixed latency (docs/architecture.md §2 an
 
     python bench/realtime_bench.py                      # starts everything; 50 then 200 sessions
     python bench/realtime_bench.py --sessions 20 --messages 2 --workers 2 --concurrency 30
+    python bench/realtime_bench.py --mode widget --sessions 1,20 --messages 3   # website widget visitors
+
+`--mode sandbox` (the default): logged-in testers on sandbox sessions. `--mode widget`: every simulated customer
+is a website widget visitor (docs/widget.md): POST /widget/v1/visitor with the key and an allowed Origin, POST
+/widget/v1/sessions (a session on the published version), the widget websocket (`?key=`, Origin, a resume
+frame with the customer token), then its messages, sent with POST …/messages as decorum.js does (or as socket
+frames with --widget-send socket). The widget mode also reports the setup times (visitor, session, connect).
 
 For every turn it measures, on the client: the time from sending the message to the first streamed chunk
 (time to first token) and to the turn's final "ready" status (turn latency); from the turn's stored trace:
@@ -48,6 +55,7 @@ OUT_DIR = ROOT / "bench" / "out"
 BENCH_USER = "bench-tester"
 BENCH_PASSWORD = "bench-password-123"  # a throwaway user of a throwaway database
 BENCH_AGENT = "Realtime Bench"
+WIDGET_ORIGIN = "https://bench-site.example"  # the website the simulated widget visitors are on
 
 # A small agent that stays on the single-pass strategy (one LLM hop): five guidelines, a glossary term.
 SMALL_AGENT_DOCUMENT: dict[str, Any] = {
@@ -101,14 +109,26 @@ def django_setup() -> None:
     django.setup()
 
 
+def bench_agent(agent_choice: str) -> Any:
+    """The demo agent (seeded) or the small bench agent (imported once)."""
+    from agents.models import Agent
+    from behavior.services import agent_import_document
+    from behavior.services.audit import SYSTEM
+
+    if agent_choice == "demo":
+        from behavior.demo.seeding import DEMO_AGENT_NAME, demo_seed
+
+        demo_seed()
+        return Agent.objects.get(name=DEMO_AGENT_NAME)
+    return Agent.objects.filter(name=BENCH_AGENT).first() or agent_import_document(SMALL_AGENT_DOCUMENT, actor=SYSTEM)
+
+
 def world_prepare(agent_choice: str, count: int, *, run_on: str) -> list[str]:
     """The bench user (a tester), the agent, and `count` fresh sandbox sessions on the agent's draft or its
     published version; returns their uids."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from agents.models import Agent
-    from behavior.services import agent_import_document
     from behavior.services.audit import SYSTEM
     from sessions.services import customer_create, session_create
 
@@ -117,15 +137,7 @@ def world_prepare(agent_choice: str, count: int, *, run_on: str) -> list[str]:
         user.set_password(BENCH_PASSWORD)
         user.save()
     user.groups.add(Group.objects.get_or_create(name="tester")[0])
-    if agent_choice == "demo":
-        from behavior.demo.seeding import DEMO_AGENT_NAME, demo_seed
-
-        demo_seed()
-        agent = Agent.objects.get(name=DEMO_AGENT_NAME)
-    else:
-        agent = Agent.objects.filter(name=BENCH_AGENT).first() or agent_import_document(
-            SMALL_AGENT_DOCUMENT, actor=SYSTEM
-        )
+    agent = bench_agent(agent_choice)
     version = None
     if run_on == "published":
         from behavior.services import version_publish
@@ -140,6 +152,23 @@ def world_prepare(agent_choice: str, count: int, *, run_on: str) -> list[str]:
         )
         uids.append(str(session.uid))
     return uids
+
+
+def widget_world_prepare(agent_choice: str, origin: str) -> str:
+    """The agent with a published version (published once) and a widget key that allows `origin`; returns the
+    key's public key. Sessions are opened by the visitors themselves, over HTTP."""
+    from agents.widget_keys import widget_key_create, widget_key_for_agent, widget_key_update
+    from behavior.services import version_publish
+    from behavior.services.audit import SYSTEM
+
+    agent = bench_agent(agent_choice)
+    agent.refresh_from_db()
+    if agent.published_version_id is None:
+        version_publish(agent, actor=SYSTEM, note="bench (widget)")
+    key = widget_key_for_agent(agent) or widget_key_create(agent=agent, actor=SYSTEM)
+    origins = sorted({*(key.allowed_origins or []), origin})
+    key = widget_key_update(key, allowed_origins=origins, enforce_identity=False, enabled=True, actor=SYSTEM)
+    return str(key.public_key)
 
 
 def turns_from_database(uids: list[str]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -186,13 +215,20 @@ def turns_from_database(uids: list[str]) -> dict[tuple[str, int], dict[str, Any]
     return rows
 
 
-def offsets_in_database(uids: list[str]) -> dict[str, list[int]]:
+def offsets_in_database(uids: list[str], *, customer_view: bool = False) -> dict[str, list[int]]:
+    """Every stored offset per session; with `customer_view`, only those a widget customer is sent."""
     from sessions.models import Event
 
     stored: dict[str, list[int]] = {uid: [] for uid in uids}
-    for uid, offset in (
-        Event.objects.filter(session__uid__in=uids).order_by("offset").values_list("session__uid", "offset")
-    ):
+    events = Event.objects.filter(session__uid__in=uids).order_by("offset")
+    if customer_view:
+        from sessions.widget.serializers import customer_event_dict
+
+        for event in events.select_related("session"):
+            if customer_event_dict(event) is not None:
+                stored[str(event.session.uid)].append(event.offset)
+        return stored
+    for uid, offset in events.values_list("session__uid", "offset"):
         stored[str(uid)].append(offset)
     return stored
 
@@ -240,6 +276,7 @@ class SessionResult:
     received: list[int] = field(default_factory=list)
     turns: list[TurnSample] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    setup_ms: dict[str, float] = field(default_factory=dict)  # widget mode: visitor, session, connect
 
 
 async def session_run(
@@ -320,6 +357,159 @@ async def scenario_run(
     return list(results), time.perf_counter() - began
 
 
+# ---------------------------------------------------------------- widget clients
+
+
+class WidgetRefused(Exception):
+    """A widget endpoint answered with an error status."""
+
+
+def widget_http(
+    base_url: str, method: str, path: str, *, key: str, token: str | None = None, body: Any = None
+) -> dict[str, Any]:
+    """One widget request as decorum.js sends it (key header, the site's Origin, the customer token); the JSON
+    answer. Blocking: the bench runs it on its thread pool."""
+    headers = {"X-Decorum-Key": key, "Origin": WIDGET_ORIGIN, "Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body if body is not None else {}).encode() if method == "POST" else None
+    request = urllib.request.Request(f"{base_url}/widget/v1/{path}", data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return dict(json.loads(response.read() or b"{}"))
+    except urllib.error.HTTPError as error:
+        raise WidgetRefused(f"{method} {path}: {error.code} {error.read()[:200]!r}") from None
+
+
+async def widget_session_run(
+    base_url: str,
+    key: str,
+    messages: int,
+    ready: asyncio.Queue[bool],
+    start: asyncio.Event,
+    turn_timeout: float,
+    send: str,
+    executor: Any,
+) -> SessionResult:
+    """A website visitor: a token, a session, the widget websocket, then `messages` messages, each waiting for
+    the reply's "ready". Puts True (or False on a failed setup) on `ready` before waiting for `start`."""
+    from websockets.asyncio.client import connect
+
+    loop = asyncio.get_running_loop()
+
+    def http(method: str, path: str, token: str | None = None, body: Any = None) -> Any:
+        return loop.run_in_executor(
+            executor, lambda: widget_http(base_url, method, path, key=key, token=token, body=body)
+        )
+
+    result = SessionResult(uid="")
+    announced = False
+    try:
+        began = time.perf_counter()
+        visitor = await http("POST", "visitor", body={"identity": None})
+        token = visitor["token"]
+        result.setup_ms["visitor"] = (time.perf_counter() - began) * 1000
+        began = time.perf_counter()
+        session = await http("POST", "sessions", token=token)
+        result.uid = session["uid"]
+        result.setup_ms["session"] = (time.perf_counter() - began) * 1000
+        url = base_url.replace("http", "ws", 1) + session["websocket"] + "?" + urllib.parse.urlencode({"key": key})
+        began = time.perf_counter()
+        async with connect(
+            url, additional_headers={"Origin": WIDGET_ORIGIN}, open_timeout=60, max_queue=None
+        ) as socket:
+            await socket.send(json.dumps({"type": "resume", "token": token, "after": 0}))
+            result.setup_ms["connect"] = (time.perf_counter() - began) * 1000
+            announced = True
+            await ready.put(True)
+            await start.wait()
+            for number in range(messages):
+                text = MESSAGES[number % len(MESSAGES)]
+                sent, sent_at = time.perf_counter(), time.time()
+                posting = None
+                if send == "post":
+                    posting = asyncio.ensure_future(
+                        http("POST", f"sessions/{result.uid}/messages", token=token, body={"text": text})
+                    )
+                else:
+                    await socket.send(json.dumps({"type": "message", "text": text}))
+                trigger, first_chunk, chunks, replied = None, None, 0, False
+                async with asyncio.timeout(turn_timeout):
+                    while True:
+                        frame = json.loads(await socket.recv())
+                        if frame["type"] == "chunk":
+                            chunks += 1
+                            first_chunk = first_chunk or time.perf_counter()
+                            continue
+                        if frame["type"] == "error":
+                            result.errors.append(f"{frame['code']}: {frame['message']}")
+                            break
+                        if frame["type"] != "event":
+                            continue
+                        event = frame["event"]
+                        result.received.append(event["offset"])
+                        if event["kind"] == "message":
+                            if event["source"] == "customer" and event["text"] == text and trigger is None:
+                                trigger = event["offset"]
+                            if event["source"] == "agent":
+                                replied = True
+                        elif event["status"] == "error":
+                            result.errors.append("error event")
+                        elif replied and event["status"] == "ready":
+                            break
+                done, ready_received_at = time.perf_counter(), time.time()
+                if posting is not None:
+                    posted = await posting
+                    trigger = trigger or posted["event"]["offset"]
+                result.turns.append(
+                    TurnSample(
+                        session=result.uid,
+                        trigger_offset=trigger or -1,
+                        latency_ms=(done - sent) * 1000,
+                        first_token_ms=(first_chunk - sent) * 1000 if first_chunk else None,
+                        chunks=chunks,
+                        sent_at=sent_at,
+                        ready_received_at=ready_received_at,
+                    )
+                )
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    while True:
+                        frame = json.loads(await socket.recv())
+                        if frame["type"] == "event":
+                            result.received.append(frame["event"]["offset"])
+    except Exception as error:
+        result.errors.append(f"{type(error).__name__}: {error}")
+    finally:
+        if not announced:
+            await ready.put(False)
+    return result
+
+
+async def widget_scenario_run(
+    base_url: str, key: str, count: int, messages: int, turn_timeout: float, send: str
+) -> tuple[list[SessionResult], float]:
+    """`count` visitors set up at once; the messages start when every one of them is connected (or failed)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = asyncio.Event()
+    ready: asyncio.Queue[bool] = asyncio.Queue()
+    with ThreadPoolExecutor(max_workers=max(4, min(count, 200)), thread_name_prefix="widget-http") as executor:
+        tasks = [
+            asyncio.create_task(widget_session_run(base_url, key, messages, ready, start, turn_timeout, send, executor))
+            for _ in range(count)
+        ]
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(60.0, count * 0.5)):
+                for _ in range(count):
+                    await ready.get()
+        await asyncio.sleep(0.5)  # the last resume frames are processed
+        began = time.perf_counter()
+        start.set()
+        results = await asyncio.gather(*tasks)
+        return list(results), time.perf_counter() - began
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -374,6 +564,15 @@ def scenario_report(
         duplicated += sum(count - 1 for count in counts.values() if count > 1)
         lost += len(set(stored.get(result.uid, [])) - set(counts))
     out_of_order = sum(1 for result in results if result.received != sorted(set(result.received)))
+    setup = {
+        step: [result.setup_ms[step] for result in results if step in result.setup_ms]
+        for step in ("visitor", "session", "connect")
+    }
+    extra: dict[str, Any] = {}
+    if any(setup.values()):
+        extra["widget_setup_ms"] = {
+            step: {"p50": percentile(values, 0.5), "p95": percentile(values, 0.95)} for step, values in setup.items()
+        }
     return {
         "sessions": sessions,
         "turns": len(samples),
@@ -401,6 +600,7 @@ def scenario_report(
         "events_duplicated": duplicated,
         "sessions_out_of_order": out_of_order,
         "mean_chunks_per_reply": round(statistics.mean([s.chunks for s in samples]), 1) if samples else 0,
+        **extra,
     }
 
 
@@ -431,6 +631,18 @@ def table(reports: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--mode",
+        default="sandbox",
+        choices=["sandbox", "widget"],
+        help="sandbox: logged-in testers on sandbox sessions; widget: website visitors through /widget/v1/",
+    )
+    parser.add_argument(
+        "--widget-send",
+        default="post",
+        choices=["post", "socket"],
+        help="widget mode: send messages with POST …/messages (as decorum.js) or as websocket frames",
+    )
     parser.add_argument("--sessions", default="50,200", help="comma-separated concurrent session counts")
     parser.add_argument("--messages", type=int, default=3, help="messages per session (each waits for the reply)")
     parser.add_argument("--workers", type=int, default=2, help="celery worker processes")
@@ -445,7 +657,8 @@ def main(argv: list[str] | None = None) -> int:
         "--run-on",
         default="draft",
         choices=["draft", "published"],
-        help="the sandbox's draft (exported every turn) or the published version (cached, as the widget/API)",
+        help="sandbox mode: the draft (exported every turn) or the published version (cached, as the widget/API); "
+        "the widget mode always runs on the published version",
     )
     parser.add_argument("--turn-timeout", type=float, default=180.0)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
@@ -455,6 +668,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(OUT_DIR))
     arguments = parser.parse_args(argv)
     counts = [int(value) for value in arguments.sessions.split(",") if value.strip()]
+    if arguments.mode == "widget":
+        arguments.run_on = "published"  # a widget session always runs the published version
 
     stack = Stack()
     log_dir = Path(tempfile.mkdtemp(prefix="decorum-bench-"))
@@ -462,17 +677,34 @@ def main(argv: list[str] | None = None) -> int:
     try:
         base_url = arguments.base_url.rstrip("/") if arguments.base_url else stack_start(arguments, stack, log_dir)
         django_setup()
+        widget = arguments.mode == "widget"
+        public_key = widget_world_prepare(arguments.agent, WIDGET_ORIGIN) if widget else ""
         for count in counts:
-            uids = world_prepare(arguments.agent, count, run_on=arguments.run_on)
-            cookie = login_cookie(base_url)
-            print(f"scenario: {count} sessions x {arguments.messages} messages ...", flush=True)
-            cpu_before, client_before = stack.cpu_seconds(), time.process_time()
-            results, wall = asyncio.run(
-                scenario_run(base_url, cookie, uids, arguments.messages, arguments.turn_timeout)
-            )
+            print(f"scenario ({arguments.mode}): {count} sessions x {arguments.messages} messages ...", flush=True)
+            if widget:
+                cpu_before, client_before = stack.cpu_seconds(), time.process_time()
+                results, wall = asyncio.run(
+                    widget_scenario_run(
+                        base_url,
+                        public_key,
+                        count,
+                        arguments.messages,
+                        arguments.turn_timeout,
+                        arguments.widget_send,
+                    )
+                )
+                uids = [result.uid for result in results if result.uid]
+            else:
+                uids = world_prepare(arguments.agent, count, run_on=arguments.run_on)
+                cookie = login_cookie(base_url)
+                cpu_before, client_before = stack.cpu_seconds(), time.process_time()
+                results, wall = asyncio.run(
+                    scenario_run(base_url, cookie, uids, arguments.messages, arguments.turn_timeout)
+                )
             time.sleep(1.0)  # the last traces are written right after "ready"
             cpu_after, client_cpu = stack.cpu_seconds(), time.process_time() - client_before
-            report = scenario_report(count, results, turns_from_database(uids), offsets_in_database(uids), wall)
+            stored = offsets_in_database(uids, customer_view=widget)
+            report = scenario_report(count, results, turns_from_database(uids), stored, wall)
             turns_done = max(1, report["turns"])
             cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
             cpu["bench_client"] = client_cpu
@@ -488,6 +720,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"CPU ms per turn: {report['cpu_ms_per_turn']}",
                 flush=True,
             )
+            if "widget_setup_ms" in report:
+                print(f"widget setup (ms): {report['widget_setup_ms']}", flush=True)
     except Exception:
         for log in stack.logs:
             print(

@@ -138,6 +138,7 @@ def stack_start(arguments: argparse.Namespace, stack: Stack, log_dir: Path) -> s
         "REDIS_URL": stack.redis_url,
         "SECRET_KEY": "bench-secret-key",
         "DEBUG": "false",
+        "STATIC_MANIFEST": "false",  # pages link unhashed names: no collectstatic needed (static files are not benched)
         "SECURE_COOKIES": "false",
         "TURNS_IN_PROCESS": "false",
         "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
@@ -147,6 +148,11 @@ def stack_start(arguments: argparse.Namespace, stack: Stack, log_dir: Path) -> s
         "DECORUM_DATA_DIR": str(log_dir / "data"),
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
+        # Every simulated widget visitor comes from 127.0.0.1: the per-address limits (0 = off) would refuse them.
+        "WIDGET_REQUESTS_PER_MINUTE_PER_IP": "0",
+        "WIDGET_NEW_SESSIONS_PER_HOUR_PER_IP": "0",
+        "WIDGET_CONNECTIONS_PER_IP": "0",
+        "WIDGET_MESSAGES_PER_MINUTE_PER_SESSION": "0",
     }
     os.environ.update({key: env[key] for key in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "SECURE_COOKIES")})
     python = sys.executable

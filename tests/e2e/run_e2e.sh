@@ -2,6 +2,7 @@
 # End to end with real processes: a throwaway PostgreSQL database, Redis, the fake OpenAI server, a celery
 # worker and daphne; then `pytest -m e2e tests/e2e` drives a chat over a real websocket. Everything started
 # here is stopped and the database dropped on exit. Exit code: pytest's (or 1 when the setup fails).
+# Arguments, if any, go to pytest instead of tests/e2e (e.g. `bash tests/e2e/run_e2e.sh tests/e2e/test_e2e_widget.py`).
 #   E2E_POSTGRES (postgres://postgres@127.0.0.1:5432)  E2E_REDIS (redis://127.0.0.1:6379)  E2E_REDIS_DB (14)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -80,5 +81,6 @@ wait_for "the fake OpenAI server" 30 python -c "import urllib.request; urllib.re
 wait_for "daphne" 60 python -c "import urllib.request; urllib.request.urlopen('$E2E_BASE_URL/accounts/login/', timeout=1)" || exit 1
 wait_for "the celery worker" 60 grep -q "ready." "$WORK/celery.log" || exit 1
 
-log "running pytest -m e2e tests/e2e"
-timeout 300 python -m pytest -m e2e tests/e2e -q -p no:cacheprovider
+[ "$#" -gt 0 ] || set -- tests/e2e
+log "running pytest -m e2e $*"
+timeout 300 python -m pytest -m e2e -q -p no:cacheprovider "$@"
