@@ -17,6 +17,7 @@ from behavior.urls import (
     tools,
     variables,
     versions,
+    widget,
 )
 
 app_name = "studio"
@@ -32,6 +33,7 @@ urlpatterns = [
     *tags.urlpatterns,
     *tools.urlpatterns,
     *versions.urlpatterns,
+    *widget.urlpatterns,
     *lint.urlpatterns,
     *audit.urlpatterns,
     *admin.urlpatterns,

@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from agents.models import Agent, Tool, ToolService
 from agents.services import agent_update, api_key_create, tool_update
+from agents.widget_keys import widget_key_create
 from behavior.models import AuditEntry, LintRun, LintRunStatus
 from behavior.services.audit import studio_actor
 from behavior.services.canned_responses import canned_response_create
@@ -238,6 +239,15 @@ RECIPES: dict[str, Recipe] = {
     "studio:lint-run-detail": READ,
     "studio:audit-list": Recipe(query=("", "?entity_type=guideline")),
     "studio:audit-detail": READ,
+    # the website widget (one key per agent: no object id in its URLs)
+    "studio:widget-detail": READ,
+    "studio:widget-create": ACTION,
+    "studio:widget-update": Recipe(
+        get=NONE, writes=(form(allowed_origins="https://shop.example.com", enforce_identity="on", enabled="on"),)
+    ),
+    "studio:widget-key-rotate": Recipe(get=EDITORS, writes=(FORM,)),
+    "studio:widget-secret-rotate": Recipe(get=EDITORS, writes=(FORM,)),
+    "studio:widget-secret-reveal": ACTION,
     # the admin area
     "studio:admin-home": Recipe(area="admin"),
     "studio:admin-user-list": Recipe(area="admin", query=("", "?q=subject")),
@@ -386,6 +396,7 @@ def _agent_objects(agent: Agent, text: Callable[[str], str], editor: Any, *, ver
             }
         ],
     )
+    widget_key_create(agent=agent, actor=actor)
     agent = agent_update(agent, data={"description": text("You help travellers")}, actor=actor)
     entry = AuditEntry.objects.filter(agent=agent).order_by("-pk").first()
     assert entry is not None
