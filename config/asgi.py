@@ -27,3 +27,8 @@ application = ProtocolTypeRouter(
 from sessions.services.turns import turns_recover_on_startup  # noqa: E402
 
 turns_recover_on_startup()
+
+# ... and, with no Celery beat, attempts the webhook deliveries whose scheduled retry a restart lost.
+from sessions.webhooks.services import webhooks_sweeper_start  # noqa: E402
+
+webhooks_sweeper_start()

@@ -192,6 +192,26 @@ MAX_CUSTOMER_MESSAGE_CHARS = env_int("MAX_CUSTOMER_MESSAGE_CHARS", 4000, minimum
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=0)
 API_AUTH_FAILURES_PER_MINUTE = env_int("API_AUTH_FAILURES_PER_MINUTE", 30, minimum=0)
 RATE_LIMIT_CACHE = "default"
+
+# Outbound webhooks: attempts back off exponentially (base * 2^n, capped) up to WEBHOOK_MAX_ATTEMPTS. Private and
+# loopback receivers are refused in production unless allowed.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.5)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=30)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=1)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1)
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=EMBEDDED or DEBUG)
+CELERY_BEAT_SCHEDULE = {
+    "webhooks-sweep": {"task": "sessions.webhooks_sweep", "schedule": 60.0},
+    "turns-sweep": {"task": "sessions.turns_sweep", "schedule": 60.0},
+}
+
+# The website widget (docs/widget.md): customer tokens, per-address and per-session limits; 0 turns a limit off.
+WIDGET_TOKEN_MAX_AGE_SECONDS = env_int("WIDGET_TOKEN_MAX_AGE_SECONDS", 7 * 24 * 3600, minimum=60)
+WIDGET_REQUESTS_PER_MINUTE_PER_IP = env_int("WIDGET_REQUESTS_PER_MINUTE_PER_IP", 120, minimum=0)
+WIDGET_MESSAGES_PER_MINUTE_PER_SESSION = env_int("WIDGET_MESSAGES_PER_MINUTE_PER_SESSION", 20, minimum=0)
+WIDGET_NEW_SESSIONS_PER_HOUR_PER_IP = env_int("WIDGET_NEW_SESSIONS_PER_HOUR_PER_IP", 20, minimum=0)
+WIDGET_CONNECTIONS_PER_IP = env_int("WIDGET_CONNECTIONS_PER_IP", 10, minimum=0)
+WIDGET_LONG_POLL_MAX_SECONDS = env_int("WIDGET_LONG_POLL_MAX_SECONDS", 25, minimum=0)
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -8,6 +8,9 @@ from celery import shared_task
 
 from config.tasks import CLAIMED_TASK_OPTIONS
 from sessions.services.turns import turn_execute, turns_sweep
+from sessions.webhooks.tasks import webhook_deliver_task, webhooks_sweep_task
+
+__all__ = ["turn_execute_task", "turns_sweep_task", "webhook_deliver_task", "webhooks_sweep_task"]
 
 
 @shared_task(name="sessions.turn_execute", **CLAIMED_TASK_OPTIONS)

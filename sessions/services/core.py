@@ -86,5 +86,9 @@ def event_append(
         )
         now = timezone.now()
         Session.objects.filter(pk=locked.pk).update(updated_at=now)
+        if kind == EventKind.MESSAGE:
+            from sessions.webhooks.services import message_webhook_on_commit
+
+            message_webhook_on_commit(session, offset=event.offset, source=source, data=payload)
     session.updated_at = now
     return event
