@@ -6,6 +6,8 @@ Protocol (JSON text frames):
     client → {"type": "resume", "after": <last offset seen, 0 for all>}    (on every (re)connect)
              {"type": "message", "text": "..."}                             (as the customer; sandbox sessions)
              {"type": "operator_message", "text": "..."}                    (as the human agent, in human mode)
+             {"type": "typing"}                                             (an operator types a reply: the
+                                                                             customer sees it, at most every 2 s)
              {"type": "ping"}                                               (answered by "pong" after all
                                                                              earlier frames are handled)
     server → {"type": "event", "event": {...sessions.serializers.event_to_dict...}}
@@ -35,10 +37,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from config.errors import DomainError, NotFound
-from sessions.broadcast import home_loop_register, session_group
+from sessions.broadcast import home_loop_register, session_group, typing_broadcast
 from sessions.models import Event, Session
 from sessions.selectors import SessionAccess, session_get_for_user
 from sessions.serializers import event_to_dict
+from sessions.services.handoff import operator_identity
 from sessions.services.messages import customer_message_post, operator_message_post
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -46,6 +49,7 @@ CLOSE_FORBIDDEN = 4403
 REPLAY_PAGE = 200
 MESSAGES_PER_MINUTE = 30
 MAX_OFFSET = 2**31 - 1
+TYPING_INTERVAL_SECONDS = 2.0
 
 
 _database_executor: ThreadPoolExecutor | None = None
@@ -218,6 +222,7 @@ class SandboxConsumer(SessionStreamConsumer):
 
     async def admit(self) -> None:
         self.recent_posts: deque[float] = deque(maxlen=MESSAGES_PER_MINUTE)
+        self.typing_sent_at = float("-inf")
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.refuse(CLOSE_UNAUTHENTICATED)
@@ -238,11 +243,23 @@ class SandboxConsumer(SessionStreamConsumer):
             await self._post(frame.get("text"), operator=False)
         elif kind == "operator_message":
             await self._post(frame.get("text"), operator=True)
+        elif kind == "typing":
+            await self._typing()
         else:
             await self.error(
                 "bad_request",
-                f"Unknown frame type {str(kind)[:40]!r} (use resume, message, operator_message or ping).",
+                f"Unknown frame type {str(kind)[:40]!r} (use resume, message, operator_message, typing or ping).",
             )
+
+    async def _typing(self) -> None:
+        """The operator is typing a reply: the customer sees "<name> is typing…" (at most one every 2 s)."""
+        now = time.monotonic()
+        if not self.access.operate or now - self.typing_sent_at < TYPING_INTERVAL_SECONDS:
+            return
+        self.typing_sent_at = now
+        await typing_broadcast(
+            self.session.uid, who="operator", name=operator_identity(self.scope["user"])["display_name"]
+        )
 
     async def _post(self, text: Any, *, operator: bool) -> None:
         allowed = self.access.operate if operator else self.access.chat

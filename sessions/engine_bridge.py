@@ -30,6 +30,7 @@ from behavior.models import ContextVariableValue, VariableScope
 from behavior.services import agent_export_document
 from behavior.snapshot import document_fingerprint, snapshot_from_document
 from sessions.models import HUMAN_MODES, Event, EventKind, Session
+from sessions.services.handoff import handback_note_pending
 
 HISTORY_MAX_EVENTS = 500  # the engine summarises older history; this bounds what one turn loads
 SNAPSHOT_CACHE_SIZE = 64
@@ -115,7 +116,8 @@ def session_snapshot(session: Session) -> tuple[Snapshot, Mapping[str, Any]]:
 
 def session_interaction(session: Session) -> Interaction:
     """The conversation so far (messages, tool events and custom events; statuses are left out), the
-    last HISTORY_MAX_EVENTS of it, and who the customer is."""
+    last HISTORY_MAX_EVENTS of it, who the customer is, and a human colleague's hand-back note that no agent
+    turn has read yet."""
     rows = list(
         Event.objects.filter(session_id=session.pk)
         .exclude(kind=EventKind.STATUS)
@@ -133,7 +135,12 @@ def session_interaction(session: Session) -> Interaction:
         )
         for row in rows
     )
-    return Interaction(session_id=str(session.uid), customer=_customer_info(session), events=events)
+    return Interaction(
+        session_id=str(session.uid),
+        customer=_customer_info(session),
+        events=events,
+        handback_note=handback_note_pending(session),
+    )
 
 
 def _customer_info(session: Session) -> CustomerInfo:

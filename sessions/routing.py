@@ -12,10 +12,12 @@ from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import URLPattern, path, re_path
 
 from sessions.consumers import SandboxConsumer
+from sessions.inbox.consumers import InboxConsumer
 from sessions.widget.consumers import WidgetConsumer
 
 websocket_urlpatterns: list[URLPattern] = [
     path("ws/sandbox/sessions/<uuid:uid>/", SandboxConsumer.as_asgi(), name="ws-sandbox-session"),
+    path("ws/inbox/", InboxConsumer.as_asgi(), name="ws-inbox"),
 ]
 
 widget_websocket_urlpatterns: list[URLPattern] = [

@@ -164,7 +164,7 @@ def sandbox_customers(*, limit: int = 200) -> list[Customer]:
 
 # Statuses the chat keeps as notes in the log; the others (processing, typing, ready...) only drive the
 # status line.
-CHAT_NOTE_STATUSES = frozenset({"error", "human_takeover", "agent_resumed"})
+CHAT_NOTE_STATUSES = frozenset({"error", "handoff_requested", "human_takeover", "agent_resumed"})
 
 
 def session_chat_events(session: Session) -> list[Event]:

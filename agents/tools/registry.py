@@ -66,6 +66,8 @@ _registry: dict[str, RegisteredTool] = {}
 _registry_lock = threading.Lock()
 _load_lock = threading.RLock()  # re-entrant: a tool module may look up tools while it is imported
 _modules_loaded = False
+# Registered on every server, before the modules of DECORUM_TOOL_MODULES.
+BUILTIN_TOOL_MODULES = ("agents.tools.builtin",)
 
 
 def _enum_strings(values: list[Any], *, where: str) -> dict[str, Any]:
@@ -256,6 +258,7 @@ def _ensure_modules_loaded() -> None:
         return
     with _load_lock:
         if not _modules_loaded:
+            tool_modules_load(list(BUILTIN_TOOL_MODULES))
             tool_modules_load()
             _modules_loaded = True
 

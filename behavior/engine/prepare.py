@@ -151,6 +151,8 @@ def _absorb_runs(runtime: TurnRuntime, prep: Preparation, runs: Sequence[ToolRun
         outcome = run.outcome
         if run.status == "ok" and outcome is not None:
             if str(outcome.control.get("mode", "")).lower() == "human":
+                if not prep.handoff:
+                    runtime.trace.handoff = _handoff_trace(run)
                 prep.handoff = True
             for i, item in enumerate(outcome.guidelines[:MAX_TRANSIENT_GUIDELINES]):
                 condition, action = (
@@ -201,3 +203,16 @@ def _reevaluation_targets(runtime: TurnRuntime, prep: Preparation, ran: set[str]
         keys.extend(sorted(index.reevaluate_after.get(tool, ())))
     in_scope = [k for k in dict.fromkeys(keys) if index.in_scope(k, prep.tracker.ongoing)]
     return [index.matchables[k] for k in in_scope[:MAX_REEVALUATED]]
+
+
+def _handoff_trace(run: ToolRun) -> dict[str, Any]:
+    """Which tool handed the session over, on behalf of which guideline or journey, and why (the result's
+    control or data "reason", else the call's "reason" argument)."""
+    assert run.outcome is not None
+    data = run.outcome.data if isinstance(run.outcome.data, Mapping) else {}
+    reason = run.outcome.control.get("reason") or data.get("reason") or run.arguments.get("reason") or ""
+    return {
+        "tool": run.call.tool,
+        "source": ", ".join(run.sources) or run.call.source,
+        "reason": one_line(str(reason), 500),
+    }

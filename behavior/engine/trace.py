@@ -21,6 +21,8 @@
   valid, reason}].
 - ``tools``: calls [{tool, source, arguments, valid, status, result, duration_ms, error, missing, invalid}],
   insights (what the reply must tell or ask the customer).
+- ``handoff``: the tool result that handed the session to a human {tool, source (the guidelines or journey it
+  was called for), reason}, or null.
 - ``composition``: mode, method ("stream" | "canned" | "single_pass" | "no_match" | "fallback"),
   message_id, chars, canned_candidates, canned_chosen, draft, fields, preamble, streamed (a single-pass reply
   streamed while the model wrote it).
@@ -166,6 +168,8 @@ class TurnTrace:
     moves: list[JourneyMove] = field(default_factory=list)
     tool_calls: list[ToolCallTrace] = field(default_factory=list)
     insights: list[str] = field(default_factory=list)
+    # The tool result that handed the session to a human: {"tool", "source", "reason"} (None when none did).
+    handoff: dict[str, Any] | None = None
     composition: dict[str, Any] = field(default_factory=dict)
     analysis: dict[str, Any] = field(default_factory=dict)
     llm_calls: list[LLMCallTrace] = field(default_factory=list)
@@ -226,6 +230,7 @@ class TurnTrace:
                 "moves": rows(self.moves),
             },
             "tools": {"calls": rows(self.tool_calls), "insights": list(self.insights)},
+            "handoff": json_safe(self.handoff),
             "composition": json_safe(self.composition),
             "analysis": json_safe(self.analysis),
             "llm_calls": rows(self.llm_calls, max_chars=1_000_000),  # prompts are already capped by the engine

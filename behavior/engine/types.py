@@ -263,6 +263,8 @@ class Interaction:
     session_id: str
     customer: CustomerInfo = field(default_factory=CustomerInfo)
     events: tuple[InteractionEvent, ...] = ()
+    # The note a human colleague left when handing the conversation back, for the first turn after it only.
+    handback_note: str = ""
 
     @property
     def messages(self) -> tuple[InteractionEvent, ...]:

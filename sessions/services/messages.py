@@ -11,10 +11,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import Conflict, PayloadTooLarge, ValidationFailed
-from sessions.broadcast import event_broadcast_on_commit
+from agents.permissions import Role, user_roles
+from config.errors import Conflict, PayloadTooLarge, PermissionDenied, ValidationFailed
+from sessions.broadcast import event_broadcast_on_commit, inbox_broadcast_on_commit
 from sessions.models import HUMAN_MODES, Event, EventKind, EventSource, Session, SessionMode, Turn, TurnStatus
 from sessions.services.core import event_append
+from sessions.services.handoff import handoff_return, handoff_take, operator_identity
 
 MESSAGE_METADATA_MAX_BYTES = 8 * 1024
 CUSTOMER_MESSAGE_SOURCES = frozenset({EventSource.CUSTOMER})
@@ -42,7 +44,9 @@ def customer_message_post(
         event = event_append(locked, kind=EventKind.MESSAGE, source=source, data=data)
         event.session = locked
         event_broadcast_on_commit(event)
-        if locked.mode not in HUMAN_MODES:
+        if locked.mode in HUMAN_MODES:  # the inbox rows of waiting and taken conversations show the last message
+            inbox_broadcast_on_commit(locked.uid, change="message", mode=locked.mode)
+        else:
             now = timezone.now()
             Turn.objects.filter(session_id=locked.pk, status=TurnStatus.PENDING).update(
                 status=TurnStatus.SUPERSEDED, finished_at=now
@@ -55,57 +59,41 @@ def customer_message_post(
 
 
 def operator_message_post(session: Session, *, text: str, user: Any) -> Event:
-    """A human operator's message, allowed only while the session is in human mode (the caller authorizes
-    the user). Raises Conflict in agent mode, ValidationFailed/PayloadTooLarge for bad text."""
+    """A human operator's message, allowed only while that operator owns the session (an admin may always write
+    in human mode). Raises Conflict when no human owns it, PermissionDenied for another operator's session,
+    ValidationFailed/PayloadTooLarge for bad text."""
     clean = _message_text(text)
     with transaction.atomic():
         locked = Session.objects.select_for_update().get(pk=session.pk)
         if locked.mode != SessionMode.HUMAN:
             raise Conflict("Take over the session before writing as the human agent.", code="not_in_human_mode")
+        if locked.assigned_to_id not in (None, getattr(user, "pk", None)) and Role.ADMIN not in user_roles(user):
+            raise PermissionDenied("Another operator handles this conversation.")
         event = event_append(
             locked,
             kind=EventKind.MESSAGE,
             source=EventSource.HUMAN_OPERATOR,
-            data={"text": clean, "operator": _operator(user)},
+            data={"text": clean, "operator": operator_identity(user)},
         )
         event.session = locked
         event_broadcast_on_commit(event)
     return event
 
 
-def session_mode_set(session: Session, *, mode: str, user: Any) -> Session:
-    """Take a session over (mode "human") or hand it back to the agent ("auto"); appends a status event.
-
-    Taking over supersedes the session's pending turns; a running turn stops at its next cancellation
-    check (the engine never replies while a human owns the session). Setting the current mode again is a
-    no-op that returns the session unchanged."""
-    if mode not in SessionMode.values:
-        raise ValidationFailed(f"Unknown session mode {mode!r} (use {', '.join(SessionMode.values)}).")
-    with transaction.atomic():
-        locked = Session.objects.select_for_update().get(pk=session.pk)
-        if locked.mode == mode:
-            return locked
-        now = timezone.now()
-        state = dict(locked.state or {})
-        state["mode"] = mode
-        Session.objects.filter(pk=locked.pk).update(mode=mode, state=state, updated_at=now)
-        locked.mode = mode
-        locked.state = state
-        if mode == SessionMode.HUMAN:
-            Turn.objects.filter(session_id=locked.pk, status=TurnStatus.PENDING).update(
-                status=TurnStatus.SUPERSEDED, finished_at=now
-            )
-        status = "human_takeover" if mode == SessionMode.HUMAN else "agent_resumed"
-        event = event_append(
-            locked,
-            kind=EventKind.STATUS,
-            source=EventSource.SYSTEM,
-            data={"status": status, "mode": mode, "operator": _operator(user)},
-        )
-        event.session = locked
-        event_broadcast_on_commit(event)
-    session.mode = locked.mode
-    session.state = locked.state
+def session_mode_set(session: Session, *, mode: str, user: Any, note: str = "") -> Session:
+    """Take a session over (mode "human") or hand it back to the agent ("auto"): the handoff services, so the
+    sandbox, the API and the inbox share one path. Setting the current mode again changes nothing."""
+    if mode not in (SessionMode.AUTO, SessionMode.HUMAN):
+        raise ValidationFailed(f"Unknown session mode {mode!r} (use auto or human).")
+    current = Session.objects.get(pk=session.pk)
+    if mode == SessionMode.HUMAN:
+        if current.mode == SessionMode.HUMAN and current.assigned_to_id == getattr(user, "pk", None):
+            return current
+        handoff_take(session, user=user)
+    else:
+        handoff_return(session, user=user, note=note)
+    locked = Session.objects.get(pk=session.pk)
+    session.mode, session.state, session.assigned_to_id = locked.mode, locked.state, locked.assigned_to_id
     return locked
 
 
@@ -139,10 +127,3 @@ def _metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
     if size > MESSAGE_METADATA_MAX_BYTES:
         raise PayloadTooLarge(f"Message metadata is {size} bytes; the limit is {MESSAGE_METADATA_MAX_BYTES}.")
     return dict(metadata)
-
-
-def _operator(user: Any) -> dict[str, Any]:
-    if user is None or not getattr(user, "pk", None):
-        return {"id": None, "name": ""}
-    name = (user.get_full_name() if hasattr(user, "get_full_name") else "") or user.get_username()
-    return {"id": user.pk, "name": name[:150]}

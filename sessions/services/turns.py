@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -31,13 +32,15 @@ from sessions.emitter import (
     trace_store,
     turn_superseded,
 )
-from sessions.models import EventKind, EventSource, Session, SessionMode, Turn, TurnStatus
+from sessions.models import HUMAN_MODES, EventKind, EventSource, HandoffReason, Session, Turn, TurnStatus
 from sessions.services.core import event_append
+from sessions.services.handoff import handoff_request
 
 logger = logging.getLogger(__name__)
 
 # What the customer reads when a turn fails; the error status event says what went wrong.
 FALLBACK_REPLY = EngineConfig().error_reply
+HANDOFF_TOOL_NAME = "handoff"  # the built-in tool a guideline is given to hand over (agents/tools/builtin.py)
 STALE_TURN_MESSAGE = "The agent stopped before replying (its worker was interrupted). Please send your message again."
 ERROR_TEXT_MAX_CHARS = 2000
 
@@ -202,17 +205,53 @@ def _turn_complete(turn: Turn, result: TurnResult, emitter: SessionEmitter) -> s
             return TurnStatus.SUPERSEDED
         state = result.state.to_dict()
         changes: dict[str, Any] = {"state": state, "updated_at": timezone.now()}
-        handed_off = result.outcome == "handed_off" or (
-            result.state.mode == SessionMode.HUMAN and session.mode != SessionMode.HUMAN
-        )
-        if handed_off:
-            changes["mode"] = SessionMode.HUMAN
+        handed_off = (
+            result.outcome == "handed_off" or result.state.mode == "human"
+        ) and session.mode not in HUMAN_MODES
+        if not handed_off and session.mode in HUMAN_MODES:
+            state["mode"] = "human"  # a human took over while the turn ran: the column is the truth
         Session.objects.filter(pk=session.pk).update(**changes)
-        if handed_off:
-            _append_status(session, turn, {"status": "human_takeover", "mode": SessionMode.HUMAN, "by": "tool"})
         Turn.objects.filter(pk=turn.pk).update(status=TurnStatus.DONE, finished_at=timezone.now(), error="")
+        if handed_off:
+            reason, detail = handoff_cause(result.trace)
+            handoff_request(session, reason=reason, detail=detail, turn=turn)
         _append_status(session, turn, {"status": "ready"})
     return TurnStatus.DONE
+
+
+def handoff_cause(trace: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """Why a turn handed the session over, from its trace: the tool whose result asked for a human, the
+    guidelines it was called for, its reason and the matching rationale of the first of them. The built-in
+    `handoff` tool given to a guideline counts as that guideline's request; any other tool's as a tool's."""
+    trace = trace if isinstance(trace, Mapping) else {}
+    cause = trace.get("handoff")
+    if not isinstance(cause, Mapping):  # a trace without the handoff entry: the last tool call that succeeded
+        calls = (trace.get("tools") or {}).get("calls") or []
+        succeeded = [call for call in calls if isinstance(call, Mapping) and call.get("status") == "ok"]
+        if not succeeded:
+            return HandoffReason.TOOL, {"message": "The agent handed the conversation over."}
+        cause = {"tool": succeeded[-1].get("tool"), "source": succeeded[-1].get("source")}
+    tool = str(cause.get("tool") or "")
+    sources = [part.strip() for part in str(cause.get("source") or "").split(",") if part.strip()]
+    guidelines = [source for source in sources if ":" not in source]  # journeys and variables have a prefix
+    detail: dict[str, Any] = {"tool": tool}
+    if guidelines:
+        detail["guidelines"] = guidelines
+    if isinstance(cause.get("reason"), str) and cause["reason"]:
+        detail["reason"] = cause["reason"]
+    rationale = _verdict_rationale(trace, guidelines[0]) if guidelines else ""
+    if rationale:
+        detail["message"] = rationale
+    kind = HandoffReason.GUIDELINE if tool == HANDOFF_TOOL_NAME and guidelines else HandoffReason.TOOL
+    return kind, detail
+
+
+def _verdict_rationale(trace: Mapping[str, Any], key: str) -> str:
+    verdicts = (trace.get("matching") or {}).get("verdicts") or []
+    for verdict in verdicts:
+        if isinstance(verdict, Mapping) and verdict.get("key") == key and verdict.get("applies"):
+            return str(verdict.get("rationale") or "")
+    return ""
 
 
 def turn_fail(
@@ -229,7 +268,7 @@ def turn_fail(
     error = (error or "The turn failed.")[:ERROR_TEXT_MAX_CHARS]
     with transaction.atomic():
         session = Session.objects.select_for_update().get(pk=turn.session_id)
-        if session.mode != SessionMode.HUMAN and _has_newer_customer_message(turn):
+        if session.mode not in HUMAN_MODES and _has_newer_customer_message(turn):
             Turn.objects.filter(pk=turn.pk, status=expected_status).update(
                 status=TurnStatus.SUPERSEDED, finished_at=timezone.now()
             )
@@ -243,7 +282,7 @@ def turn_fail(
         if not already_said_error:
             _append_status(session, turn, {"status": "error", "message": error})
         already_replied = emitter is not None and bool(emitter.messages)
-        if not already_replied and session.mode != SessionMode.HUMAN:
+        if not already_replied and session.mode not in HUMAN_MODES:
             reply = message or FALLBACK_REPLY
             event = event_append(
                 session,

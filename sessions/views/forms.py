@@ -61,7 +61,13 @@ class MessageForm(forms.Form):
     text = forms.CharField(
         max_length=settings.MAX_CUSTOMER_MESSAGE_CHARS,
         strip=True,
-        error_messages={"required": "The message is empty."},
+        error_messages={
+            "required": "Nothing was sent: the message is empty or only spaces and line breaks.",
+            "max_length": (
+                "Nothing was sent: the message has %(show_value)d characters; a message has at most "
+                "%(limit_value)d characters. Shorten it to send it."
+            ),
+        },
     )
 
 

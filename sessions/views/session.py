@@ -21,6 +21,7 @@ from sessions.models import Session, SessionMode
 from sessions.selectors import (
     SessionAccess,
     event_shown_in_chat,
+    session_access,
     session_chat_events,
     session_event,
     session_get_for_user,
@@ -31,6 +32,9 @@ from sessions.selectors import (
 from sessions.services.messages import customer_message_post, operator_message_post, session_mode_set
 from sessions.services.sandbox import flag_create, session_branch, session_regenerate
 from sessions.views.forms import FlagForm, MessageForm, ModeForm
+
+# A refused message is given back in the composer; beyond this it is a paste gone wrong, not a message to fix.
+MESSAGE_GIVEN_BACK_MAX_CHARS = 100_000
 
 
 @require_GET
@@ -78,14 +82,16 @@ def session_event_fragment(request: HtmxHttpRequest, uid: str, offset: int) -> H
 def message_post(request: HtmxHttpRequest, uid: str) -> HttpResponse:
     """Post as the customer (the page sends over the websocket when it can; this is the fallback)."""
     session, _ = session_get_for_user(request.user, uid, need="chat")
-    return _post_text(request, session, lambda text: customer_message_post(session, text=text))
+    return _post_text(request, session, lambda text: customer_message_post(session, text=text), role="customer")
 
 
 @require_POST
 @login_required
 def operator_message(request: HtmxHttpRequest, uid: str) -> HttpResponse:
     session, _ = session_get_for_user(request.user, uid, need="operate")
-    return _post_text(request, session, lambda text: operator_message_post(session, text=text, user=request.user))
+    return _post_text(
+        request, session, lambda text: operator_message_post(session, text=text, user=request.user), role="operator"
+    )
 
 
 @require_POST
@@ -165,13 +171,20 @@ def flag(request: HtmxHttpRequest, uid: str, offset: int) -> HttpResponse:
     return redirect(reverse("sandbox:session", kwargs={"uid": session.uid}) + f"#event-{offset}")
 
 
-def _post_text(request: HtmxHttpRequest, session: Session, post: Callable[[str], Any]) -> HttpResponse:
+def _post_text(request: HtmxHttpRequest, session: Session, post: Callable[[str], Any], *, role: str) -> HttpResponse:
     form = MessageForm(request.POST)
     error = _form_error(form) if not form.is_valid() else call_refusal(lambda: post(form.cleaned_data["text"]))[1]
     if request.htmx:
         # The message itself reaches the page over the websocket; only an error needs an answer here.
         return HttpResponse(error, status=422 if error else 204, content_type="text/plain; charset=utf-8")
     if error:
+        context = session_context(request, session, session_access(request.user, session))
+        composer_shown = context["access"].chat if role == "customer" else context["access"].operate
+        if composer_shown and (role == "customer" or context["human_mode"]):
+            # The page again with the refusal beside the composer and the text still in it (never lost or cut).
+            text = str(request.POST.get("text", ""))[:MESSAGE_GIVEN_BACK_MAX_CHARS]
+            context.update(composer_role=role, composer_error=error, composer_text=text)
+            return render(request, "sessions/session.html", context, status=422)
         messages.error(request, error)
     return redirect(reverse("sandbox:session", kwargs={"uid": session.uid}) + "#composer")
 

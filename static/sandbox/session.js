@@ -29,9 +29,14 @@
     ready: "Ready",
     error: "The agent hit an error",
     human_takeover: "Human mode: the agent stays silent",
+    handoff_requested: "Waiting for a human: the agent stays silent",
     agent_resumed: "Ready"
   };
-  var CHAT_NOTE_STATUSES = { error: true, human_takeover: true, agent_resumed: true };
+  var CHAT_NOTE_STATUSES = { error: true, handoff_requested: true, human_takeover: true, agent_resumed: true };
+  var OWNER_STATUSES = { handoff_requested: true, human_takeover: true, agent_resumed: true }; // the owner changed
+  var TYPING_EVERY_MS = 2000;
+  var typingSentAt = 0;
+  var typingTimer = null;
 
   // ---------------------------------------------------------------- websocket
 
@@ -64,6 +69,7 @@
       if (frame.type === "event" && frame.event) onEvent(frame.event);
       else if (frame.type === "chunk") onChunk(frame);
       else if (frame.type === "rewound") onRewound(parseInt(frame.from, 10));
+      else if (frame.type === "typing") onTyping(frame);
       else if (frame.type === "error") onError(frame);
     });
     socket.addEventListener("close", function (closed) {
@@ -107,7 +113,7 @@
       // Turns of a session run one at a time: when one ends, any stream still shown is its own or one of a
       // turn superseded before it (which never sends "ready"), so all of them go.
       if (data.status === "ready" || data.status === "error") dropStreams(null);
-      if (data.status === "human_takeover" || data.status === "agent_resumed") refreshControls();
+      if (OWNER_STATUSES[data.status]) refreshControls();
       if (!CHAT_NOTE_STATUSES[data.status]) return;
     }
     if (event.kind === "message" && event.source === "agent") {
@@ -247,6 +253,28 @@
     });
   }
 
+  // The customer sees "<operator> is typing…" while the operator writes (the server passes it on every 2 s).
+  function sendTyping() {
+    var now = Date.now();
+    if (!socketOpen() || now - typingSentAt < TYPING_EVERY_MS) return;
+    typingSentAt = now;
+    socket.send(JSON.stringify({ type: "typing" }));
+  }
+
+  // Someone else typing: the customer (shown to operators), or an operator (shown on the customer's side).
+  function onTyping(frame) {
+    if (frame.who === "operator" && Date.now() - typingSentAt < TYPING_EVERY_MS + 500) return; // our own
+    var who = frame.who === "customer" ? "The customer" : (String(frame.name || "") || "The operator");
+    var previous = statusBox.dataset.state;
+    statusBox.dataset.typing = frame.who === "customer" ? "customer" : "operator";
+    statusText.textContent = who + " is typing…";
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () {
+      delete statusBox.dataset.typing;
+      setStatus(statusBox.dataset.state || previous);
+    }, 4000);
+  }
+
   function setStatus(status) {
     if (!status) return;
     statusBox.dataset.state = status;
@@ -282,12 +310,18 @@
     showComposerError(form, "");
     if (!text) {
       submitted.preventDefault();
+      showComposerError(form, BLANK_MESSAGE);
+      field.focus();
       return;
     }
-    var max = parseInt(field.getAttribute("maxlength") || "0", 10);
-    if (max && text.length > max) {
+    var max = maxChars(field);
+    var length = charCount(text);
+    if (max && length > max) {
+      // Never cut the text: it stays in the field, and the customer shortens it.
       submitted.preventDefault();
-      showComposerError(form, "The message is longer than " + max + " characters.");
+      updateCounter(field);
+      showComposerError(form, tooLongMessage(length, max));
+      field.focus();
       return;
     }
     if (!socketOpen()) return; // no websocket: the form posts normally and the page reloads
@@ -298,7 +332,7 @@
     field.value = "";
     updateCounter(field);
     var controls = document.getElementById("session-controls");
-    var agentReplies = !controls || controls.dataset.mode !== "human";
+    var agentReplies = !controls || (controls.dataset.mode !== "human" && controls.dataset.mode !== "waiting");
     if (role === "customer" && agentReplies) setStatus("acknowledged");
   });
 
@@ -313,16 +347,45 @@
   });
 
   document.addEventListener("input", function (typed) {
-    if (typed.target.closest && typed.target.closest(".composer")) updateCounter(typed.target);
+    var field = typed.target;
+    if (!field.closest || !field.closest(".composer") || field.tagName !== "TEXTAREA") return;
+    updateCounter(field);
+    var form = field.closest("form");
+    if (form.dataset.role === "operator") sendTyping();
+    // A message being fixed loses its refusal once it would be sent.
+    var length = charCount(field.value.trim());
+    if (length > 0 && !(maxChars(field) && length > maxChars(field))) showComposerError(form, "");
   });
+
+  var BLANK_MESSAGE = "Nothing was sent: the message is empty or only spaces and line breaks. Type a message first.";
+  var COUNTER_FROM = 0.8; // the counter appears at 80 % of the limit
+
+  function tooLongMessage(length, max) {
+    return "Nothing was sent: the message has " + length + " characters; a message has at most " + max +
+      " characters. Shorten it by " + (length - max) + " to send it.";
+  }
+
+  function maxChars(field) {
+    return parseInt(field.getAttribute("data-max-chars") || "0", 10) || 0;
+  }
+
+  // Characters as the server counts them (code points: an emoji is one), of the text it would store (trimmed).
+  function charCount(text) {
+    return Array.from ? Array.from(text).length : text.length;
+  }
 
   function updateCounter(field) {
     var form = field.closest("form");
     var counter = form && form.querySelector(".counter");
-    if (!counter) return;
-    var max = parseInt(counter.dataset.max || "0", 10);
-    counter.textContent = field.value.length + " / " + max;
-    counter.classList.toggle("over", max > 0 && field.value.length > max * 0.9);
+    var max = maxChars(field);
+    if (!counter || !max) return;
+    var length = charCount(field.value.trim());
+    counter.textContent = length + " / " + max;
+    counter.hidden = length < max * COUNTER_FROM;
+    counter.classList.toggle("near", length <= max);
+    counter.classList.toggle("over", length > max);
+    if (length > max) counter.setAttribute("data-over", "true");
+    else counter.removeAttribute("data-over");
   }
 
   function showComposerError(form, text) {
@@ -355,5 +418,7 @@
 
   scrollToBottom();
   setStatus(statusBox.dataset.state);
+  var composerFields = document.querySelectorAll(".composer textarea");
+  for (var c = 0; c < composerFields.length; c++) updateCounter(composerFields[c]); // text given back by the server
   connect();
 })();

@@ -150,11 +150,12 @@ def test_it_rejects_a_duplicate_state_key_within_a_journey(demo_document: dict[s
 def test_it_rejects_duplicate_tool_and_tag_names(demo_document: dict[str, Any]) -> None:
     demo_document["tools"].append(dict(demo_document["tools"][0]))
     demo_document["tags"].append({"name": "vip"})
+    last_tool = len(demo_document["tools"]) - 1
 
     errors = errors_of(demo_document)
 
     assert {"path": "tags[6].name", "message": 'duplicate tag name "vip"'} in errors
-    assert {"path": "tools[6].name", "message": 'duplicate tool name "file_baggage_claim"'} in errors
+    assert {"path": f"tools[{last_tool}].name", "message": 'duplicate tool name "file_baggage_claim"'} in errors
 
 
 # ------------------------------------------------------------------ references

@@ -21,6 +21,7 @@ TOP_LEVEL_KEYS = [
     "resolution",
     "journeys",
     "tools",
+    "handoff",
     "composition",
     "analysis",
     "llm_calls",

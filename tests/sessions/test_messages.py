@@ -137,7 +137,7 @@ def test_an_operator_message_is_refused_unless_the_session_is_in_human_mode(
     event = operator_message_post(session, text="Hi, I'm Sam", user=operator_user)
 
     assert (event.kind, event.source, event.data["text"]) == ("message", "human_operator", "Hi, I'm Sam")
-    assert event.data["operator"] == {"id": operator_user.pk, "name": "operator"}
+    assert event.data["operator"] == {"id": operator_user.pk, "name": "operator", "display_name": "operator"}
     assert enqueued == []
 
 

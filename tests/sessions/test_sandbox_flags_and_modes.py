@@ -12,6 +12,7 @@ from django.urls import reverse
 from agents.models import Agent
 from sessions.models import Event, Flag, Session, Turn
 from sessions.services import event_append
+from sessions.services.handoff import handoff_request
 from tests.factories import make_session, make_user
 
 pytestmark = pytest.mark.django_db
@@ -142,13 +143,12 @@ def test_an_operator_is_sent_to_the_inbox_which_lists_sessions_waiting_for_a_hum
     client: Client, operator_user: Any, chat: Session, agent: Agent
 ) -> None:
     quiet = make_session(agent, title="Quiet one")
-    chat.mode = "human"
-    chat.save(update_fields=["mode"])
+    handoff_request(chat, reason="customer")
     client.force_login(operator_user)
     assert client.get(reverse("home")).url == reverse("inbox:list")
     response = client.get(reverse("inbox:list"))
     html = response.content.decode()
     assert response.status_code == 200
-    assert reverse("sandbox:session", kwargs={"uid": chat.uid}) in html
-    assert "Quiet one" not in html
+    assert reverse("inbox:session", kwargs={"uid": chat.uid}) in html
+    assert reverse("inbox:session", kwargs={"uid": quiet.uid}) not in html  # a sandbox chat with the agent
     assert quiet.mode == "auto"

@@ -301,14 +301,16 @@ async def test_chunks_further_apart_than_the_coalescing_window_are_sent_one_by_o
     assert [m["text"] for m in messages if m["type"] == "session.chunk"] == ["Slow ", "but ", "steady "]
 
 
-def test_a_handoff_by_a_tool_puts_the_session_in_human_mode(
+def test_a_handoff_by_a_tool_makes_the_session_wait_for_a_human_and_the_agent_stays_silent(
     session: Session, engine: ScriptedEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine.outcome = "handed_off"
     customer_message_post(session, text="I want a human")
 
-    assert Session.objects.get(pk=session.pk).mode == "human"
-    assert events(session)[-2:] == [("status", "agent", "human_takeover"), ("status", "agent", "ready")]
+    assert Session.objects.get(pk=session.pk).mode == "waiting"
+    assert events(session)[-2:] == [("status", "system", "handoff_requested"), ("status", "agent", "ready")]
+    handoff = session.handoffs.get()
+    assert (handoff.reason, handoff.turn_id, handoff.taken_by) == ("tool", Turn.objects.get(session=session).pk, None)
     customer_message_post(session, text="hello?")
     assert Turn.objects.filter(session=session).count() == 1
 

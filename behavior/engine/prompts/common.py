@@ -32,10 +32,16 @@ def glossary_section(terms: Sequence[GlossaryTerm]) -> PromptSection:
     return PromptSection("glossary", "\n".join(lines))
 
 
+HANDBACK_NOTE_MAX_CHARS = 800
+
+
 def variables_section(
-    variables: Mapping[str, Any], *, customer_name: str, descriptions: Mapping[str, str]
+    variables: Mapping[str, Any], *, customer_name: str, descriptions: Mapping[str, str], handback_note: str = ""
 ) -> PromptSection:
     lines = []
+    if handback_note.strip():
+        note = one_line(handback_note, HANDBACK_NOTE_MAX_CHARS)
+        lines.append(f"- A human colleague handed this conversation back with this note: {note}")
     if customer_name:
         lines.append(f"- customer name: {one_line(customer_name, 120)}")
     for name, value in list(variables.items())[:40]:

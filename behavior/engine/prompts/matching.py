@@ -59,7 +59,12 @@ def context_sections(runtime: TurnRuntime, *, with_glossary: bool = True) -> lis
     if with_glossary:
         sections.append(glossary_section(runtime.terms))
     sections.append(
-        variables_section(runtime.variables, customer_name=runtime.interaction.customer.name, descriptions=descriptions)
+        variables_section(
+            runtime.variables,
+            customer_name=runtime.interaction.customer.name,
+            descriptions=descriptions,
+            handback_note=runtime.interaction.handback_note,
+        )
     )
     sections.append(history_section(runtime.history))
     return sections
