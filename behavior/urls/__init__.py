@@ -17,6 +17,7 @@ from behavior.urls import (
     tools,
     variables,
     versions,
+    webhooks,
     widget,
 )
 
@@ -34,6 +35,7 @@ urlpatterns = [
     *tools.urlpatterns,
     *versions.urlpatterns,
     *widget.urlpatterns,
+    *webhooks.urlpatterns,
     *lint.urlpatterns,
     *audit.urlpatterns,
     *admin.urlpatterns,

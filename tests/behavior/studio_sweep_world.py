@@ -27,6 +27,8 @@ from behavior.services.journeys import journey_create, journey_state_create, jou
 from behavior.services.relationships import relationship_create
 from behavior.services.variables import context_value_create, context_variable_create
 from behavior.services.versions import version_publish
+from sessions.models import WebhookDelivery
+from sessions.webhooks.services import endpoint_create
 from tests.factories import make_agent, make_tag, make_user
 
 # ---------------------------------------------------------------------------------------------- the patterns
@@ -248,6 +250,13 @@ RECIPES: dict[str, Recipe] = {
     "studio:widget-key-rotate": Recipe(get=EDITORS, writes=(FORM,)),
     "studio:widget-secret-rotate": Recipe(get=EDITORS, writes=(FORM,)),
     "studio:widget-secret-reveal": ACTION,
+    # webhooks
+    "studio:webhook-list": READ,
+    "studio:webhook-create": Recipe(get=NONE, writes=(form(url="http://127.0.0.1:9/hook", enabled="on"),)),
+    "studio:webhook-detail": READ,
+    "studio:webhook-update": Recipe(get=NONE, writes=(form(url="http://127.0.0.1:9/changed", enabled="on"),)),
+    "studio:webhook-delete": ACTION,
+    "studio:webhook-redeliver": ACTION,
     # the admin area
     "studio:admin-home": Recipe(area="admin"),
     "studio:admin-user-list": Recipe(area="admin", query=("", "?q=subject")),
@@ -397,6 +406,10 @@ def _agent_objects(agent: Agent, text: Callable[[str], str], editor: Any, *, ver
         ],
     )
     widget_key_create(agent=agent, actor=actor)
+    endpoint = endpoint_create(agent=agent, url="http://127.0.0.1:9/hook", description=text("Our CRM"))
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event_type="handoff.taken", payload={"x": 1}, status="failed", last_error=text("Boom")
+    )
     agent = agent_update(agent, data={"description": text("You help travellers")}, actor=actor)
     entry = AuditEntry.objects.filter(agent=agent).order_by("-pk").first()
     assert entry is not None
@@ -418,6 +431,8 @@ def _agent_objects(agent: Agent, text: Callable[[str], str], editor: Any, *, ver
         "tag_id": tag.pk,
         "number": version.number,
         "run_id": run.pk,
+        "endpoint_id": endpoint.pk,
+        "delivery_id": delivery.pk,
         "entry_id": entry.pk,
     }
 
