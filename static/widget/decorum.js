@@ -1,5 +1,5 @@
 /* Decorum website widget: one framework-free file a site embeds with
-     <script src="https://HOST/static/widget/decorum.js" data-agent-key="pk_…" async></script>
+     <script src="{your Decorum origin}/static/widget/decorum.js" data-agent-key="pk_…" async></script>
    It speaks the protocol of docs/widget.md: HTTP under /widget/v1/ and a websocket under /ws/widget/ on the
    script's own origin, falling back to long-polling when no websocket opens.
 
