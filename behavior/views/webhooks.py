@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -15,25 +14,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents.models import Agent
 from agents.permissions import user_may_edit_behavior
+from behavior.forms.webhooks import EndpointForm
 from behavior.views.access import require_editor, studio_agent, studio_view
 from config.html_errors import form_call, form_status
 from config.htmx import HtmxHttpRequest
-from sessions.models import WebhookDelivery, WebhookEndpoint, WebhookEventType
+from sessions.models import WebhookDelivery, WebhookEndpoint
 from sessions.webhooks.services import delivery_redeliver, endpoint_create, endpoint_delete, endpoint_update
 
 DELIVERIES_PER_PAGE = 25
-
-
-class EndpointForm(forms.Form):
-    url = forms.CharField(max_length=2000, label="Receiver URL")
-    description = forms.CharField(max_length=200, required=False)
-    event_types = forms.MultipleChoiceField(
-        choices=WebhookEventType.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked sends every type.",
-    )
-    enabled = forms.BooleanField(required=False, initial=True)
 
 
 def _endpoint(agent: Agent, endpoint_id: int) -> WebhookEndpoint:
