@@ -252,9 +252,9 @@ RECIPES: dict[str, Recipe] = {
     "studio:widget-secret-reveal": ACTION,
     # webhooks
     "studio:webhook-list": READ,
-    "studio:webhook-create": Recipe(get=NONE, writes=(form(url="http://127.0.0.1:9/hook", enabled="on"),)),
+    "studio:webhook-create": Recipe(get=NONE, writes=(form(url="https://crm.example.test/hook", enabled="on"),)),
     "studio:webhook-detail": READ,
-    "studio:webhook-update": Recipe(get=NONE, writes=(form(url="http://127.0.0.1:9/changed", enabled="on"),)),
+    "studio:webhook-update": Recipe(get=NONE, writes=(form(url="https://crm.example.test/changed", enabled="on"),)),
     "studio:webhook-delete": ACTION,
     "studio:webhook-redeliver": ACTION,
     # the admin area
@@ -406,7 +406,7 @@ def _agent_objects(agent: Agent, text: Callable[[str], str], editor: Any, *, ver
         ],
     )
     widget_key_create(agent=agent, actor=actor)
-    endpoint = endpoint_create(agent=agent, url="http://127.0.0.1:9/hook", description=text("Our CRM"))
+    endpoint = endpoint_create(agent=agent, url="https://crm.example.test/hook", description=text("Our CRM"))
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint, event_type="handoff.taken", payload={"x": 1}, status="failed", last_error=text("Boom")
     )
