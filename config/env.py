@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -59,6 +60,32 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_prices(name: str) -> dict[str, dict[str, float]]:
+    """A price table from JSON: {"model": {"prompt": dollars per million tokens, "completion": ...}}."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as error:
+        raise ConfigurationError(f"{name} is not JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise ConfigurationError(
+            f'{name} must be an object like {{"gpt-4o-mini": {{"prompt": 0.15, "completion": 0.6}}}}'
+        )
+    prices: dict[str, dict[str, float]] = {}
+    for model, entry in data.items():
+        if not isinstance(entry, dict) or set(entry) - {"prompt", "completion"}:
+            raise ConfigurationError(f'{name}: {model!r} needs {{"prompt": number, "completion": number}}')
+        try:
+            prices[str(model)] = {part: float(entry.get(part, 0)) for part in ("prompt", "completion")}
+        except (TypeError, ValueError) as error:
+            raise ConfigurationError(f"{name}: the prices of {model!r} must be numbers") from error
+        if any(value < 0 for value in prices[str(model)].values()):
+            raise ConfigurationError(f"{name}: the prices of {model!r} cannot be negative")
+    return prices
 
 
 def database_from_url(url: str) -> dict[str, object]:

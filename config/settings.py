@@ -16,6 +16,7 @@ from config.env import (
     env_float,
     env_int,
     env_list,
+    env_prices,
     env_str,
     redis_url_valid,
 )
@@ -193,6 +194,24 @@ API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=0)
 API_AUTH_FAILURES_PER_MINUTE = env_int("API_AUTH_FAILURES_PER_MINUTE", 30, minimum=0)
 RATE_LIMIT_CACHE = "default"
 
+# Evaluations (behavior/evaluations): attempts of a run go concurrently up to its concurrency (at most
+# EVAL_MAX_CONCURRENCY); in the embedded default they run in EVAL_THREADS threads of the web process, with Redis as
+# Celery tasks. The simulated customer and the judge use EVAL_MODEL (the agent's own model when empty).
+EVAL_THREADS = env_int("EVAL_THREADS", 4, minimum=1, maximum=64)
+EVAL_MAX_CONCURRENCY = env_int("EVAL_MAX_CONCURRENCY", 16, minimum=1, maximum=64)
+EVAL_DEFAULT_CONCURRENCY = env_int("EVAL_DEFAULT_CONCURRENCY", 4, minimum=1, maximum=EVAL_MAX_CONCURRENCY)
+EVAL_ATTEMPT_TIME_LIMIT = env_int("EVAL_ATTEMPT_TIME_LIMIT_SECONDS", 1800, minimum=30)
+EVAL_MODEL = env_str("EVAL_MODEL", "")
+# Dollars per million tokens, for the cost estimates of runs (and analytics); extend or override with
+# LLM_PRICES_JSON='{"my-model": {"prompt": 1.0, "completion": 2.0}}'.
+LLM_PRICES: dict[str, dict[str, float]] = {
+    "gpt-4o-mini": {"prompt": 0.15, "completion": 0.60},
+    "gpt-4o": {"prompt": 2.50, "completion": 10.00},
+    "gpt-4.1-mini": {"prompt": 0.40, "completion": 1.60},
+    "gpt-4.1": {"prompt": 2.00, "completion": 8.00},
+    **env_prices("LLM_PRICES_JSON"),
+}
+
 # Outbound webhooks: attempts back off exponentially (base * 2^n, capped) up to WEBHOOK_MAX_ATTEMPTS. Private and
 # loopback receivers are refused in production unless allowed.
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.5)
@@ -203,6 +222,7 @@ WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=
 CELERY_BEAT_SCHEDULE = {
     "webhooks-sweep": {"task": "sessions.webhooks_sweep", "schedule": 60.0},
     "turns-sweep": {"task": "sessions.turns_sweep", "schedule": 60.0},
+    "evals-recover-stale": {"task": "behavior.evals_recover_stale", "schedule": 300.0},
 }
 
 # The website widget (docs/widget.md): customer tokens, per-address and per-session limits; 0 turns a limit off.

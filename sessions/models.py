@@ -30,6 +30,7 @@ class SessionSource(models.TextChoices):
     SANDBOX = "sandbox"
     API = "api"
     WIDGET = "widget"
+    EVALUATION = "evaluation"  # a test case's run (behavior/evaluations): never a real customer
 
 
 class SessionMode(models.TextChoices):

@@ -541,3 +541,17 @@ class BehaviorVersion(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutableRecordError(f"Behavior version {self.number} cannot be deleted; it goes only with its agent.")
+
+
+# Test cases and evaluation runs live in their own package; importing them here registers them with the app.
+from behavior.evaluations.models import (  # noqa: E402
+    CaseKind,
+    EvalCase,
+    EvalResult,
+    EvalRun,
+    ResultStatus,
+    RunPurpose,
+    RunStatus,
+)
+
+__all__ += ["CaseKind", "EvalCase", "EvalResult", "EvalRun", "ResultStatus", "RunPurpose", "RunStatus"]

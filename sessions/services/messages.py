@@ -23,14 +23,20 @@ CUSTOMER_MESSAGE_SOURCES = frozenset({EventSource.CUSTOMER})
 
 
 def customer_message_post(
-    session: Session, *, text: str, source: str = EventSource.CUSTOMER, metadata: Mapping[str, Any] | None = None
+    session: Session,
+    *,
+    text: str,
+    source: str = EventSource.CUSTOMER,
+    metadata: Mapping[str, Any] | None = None,
+    enqueue: bool = True,
 ) -> Event:
     """Store a customer message and, unless a human operator owns the session, queue the agent's turn.
 
     In one transaction: append the message event, supersede the session's pending turns (a running turn
     notices through the engine's cancellation check), create a pending turn. After commit the event is
     broadcast and the turn enqueued. Raises ValidationFailed (empty text, bad source or metadata) or
-    PayloadTooLarge (text over MAX_CUSTOMER_MESSAGE_CHARS).
+    PayloadTooLarge (text over MAX_CUSTOMER_MESSAGE_CHARS). With `enqueue=False` the pending turn is left for
+    the caller to execute (an evaluation runs it in its own thread).
     """
     clean = _message_text(text)
     if source not in CUSTOMER_MESSAGE_SOURCES:
@@ -52,7 +58,8 @@ def customer_message_post(
                 status=TurnStatus.SUPERSEDED, finished_at=now
             )
             turn = Turn.objects.create(session=locked, trigger_event=event, status=TurnStatus.PENDING)
-            _enqueue_on_commit(turn.pk)
+            if enqueue:
+                _enqueue_on_commit(turn.pk)
     session.updated_at = locked.updated_at
     session.mode = locked.mode
     return event

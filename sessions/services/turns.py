@@ -9,10 +9,10 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from behavior.engine.ports import ToolRunner
 from behavior.engine.turn import run_turn
 from behavior.engine.types import EngineConfig, TurnResult
 from sessions import engine_bridge
@@ -37,6 +38,8 @@ from sessions.services.core import event_append
 from sessions.services.handoff import handoff_request
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+ToolsWrap = Callable[[ToolRunner], ToolRunner]
 
 # What the customer reads when a turn fails; the error status event says what went wrong.
 FALLBACK_REPLY = EngineConfig().error_reply
@@ -121,14 +124,19 @@ def turn_claim(turn_id: int, *, worker: str) -> Turn | None:
 # ---------------------------------------------------------------- execute
 
 
-def turn_execute(turn_id: int, *, worker: str | None = None) -> str:
+def turn_execute(turn_id: int, *, worker: str | None = None, tools_wrap: ToolsWrap | None = None) -> str:
     """Claim and run one turn; returns its final status, or "skipped" when it was not ours to run.
 
     A redelivered task finds the turn claimed (or finished) and does nothing. Unexpected errors fail the
     turn with an error event and a polite message; the session stays usable. Every query of the turn runs
-    on its one database thread (one connection per turn), the engine on this thread's event loop."""
-    # A fresh context: the turn must not inherit its caller's (e.g. asgiref's "inside sync_to_async" marker).
-    coroutine = _turn_execute_async(turn_id, worker or worker_name())
+    on its one database thread (one connection per turn), the engine on this thread's event loop.
+    `tools_wrap` wraps the agent's tool runner (an evaluation's tool mocks)."""
+    return thread_loop_run(_turn_execute_async(turn_id, worker or worker_name(), tools_wrap))
+
+
+def thread_loop_run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end on this thread's lasting event loop, in a fresh context (so it does not
+    inherit its caller's, e.g. asgiref's "inside sync_to_async" marker)."""
     return contextvars.Context().run(_thread_event_loop().run_until_complete, coroutine)
 
 
@@ -142,14 +150,14 @@ def _thread_event_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-async def _turn_execute_async(turn_id: int, worker: str) -> str:
+async def _turn_execute_async(turn_id: int, worker: str, tools_wrap: ToolsWrap | None = None) -> str:
     database = TurnDatabase(asyncio.get_running_loop())
     try:
         turn = await database.run(turn_claim, turn_id, worker=worker)
         if turn is None:
             return "skipped"
         try:
-            return await _turn_engine_call(turn, database)
+            return await _turn_engine_call(turn, database, tools_wrap)
         except Exception as error:
             logger.exception("Turn %s failed", turn.pk)
             return await database.run(turn_fail, turn, error=_error_text(error))
@@ -168,14 +176,17 @@ def _turn_prepare(turn: Turn) -> tuple[Session, engine_bridge.TurnInputs] | None
     return session, engine_bridge.turn_inputs(session)
 
 
-async def _turn_engine_call(turn: Turn, database: TurnDatabase) -> str:
+async def _turn_engine_call(turn: Turn, database: TurnDatabase, tools_wrap: ToolsWrap | None = None) -> str:
     prepared = await database.run(_turn_prepare, turn)
     if prepared is None:
         return TurnStatus.SUPERSEDED
     session, inputs = prepared
     cancellation = TurnCancellation(turn=turn, database=database)
     emitter = SessionEmitter(turn=turn, session=session, database=database, cancellation=cancellation)
-    ports = engine_bridge.turn_ports(inputs, emitter=emitter, cancellation=cancellation)
+    tools = engine_bridge.tool_runner_for(inputs.document)
+    if tools_wrap is not None:
+        tools = tools_wrap(tools)
+    ports = engine_bridge.turn_ports(inputs, emitter=emitter, cancellation=cancellation, tools=tools)
     try:
         result = await run_turn(
             snapshot=inputs.snapshot, interaction=inputs.interaction, state=inputs.state, ports=ports

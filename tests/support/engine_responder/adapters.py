@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from behavior.engine.ports import LLMCallRecord, LLMRequest, LLMValidationError, SchemaT, StructuredResult, TextSink
 from behavior.engine.prompts.sections import estimate_tokens
 from behavior.engine.schemas import SCHEMAS_BY_PURPOSE
+from behavior.evaluations.simulation import JUDGE_PURPOSE, SIMULATION_PURPOSE, JudgeVerdict, SimulatedCustomerTurn
 from tests.support.engine_responder.answers import engine_reply
 from tests.support.fake_openai_replies import LatencyModel, message_text, response_schema
 from tests.support.json_pieces import stream_json
@@ -25,6 +26,8 @@ PURPOSE_BY_SCHEMA_NAME: dict[str, str] = {}
 for _purpose, _classes in SCHEMAS_BY_PURPOSE.items():
     for _class in _classes:
         PURPOSE_BY_SCHEMA_NAME.setdefault(_class.__name__, _purpose)
+PURPOSE_BY_SCHEMA_NAME[SimulatedCustomerTurn.__name__] = SIMULATION_PURPOSE
+PURPOSE_BY_SCHEMA_NAME[JudgeVerdict.__name__] = JUDGE_PURPOSE
 COMPOSITION_CUE = "Write the agent's next message now"
 
 

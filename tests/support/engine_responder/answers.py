@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from behavior.evaluations.simulation import JUDGE_PURPOSE, SIMULATION_PURPOSE
+from tests.support.engine_responder.evaluation import judge, simulated_customer
 from tests.support.engine_responder.prompt import Item, PromptView, result_words
 from tests.support.engine_responder.text import (
     argument_value,
@@ -26,6 +28,10 @@ def engine_reply(
     *, purpose: str, messages: list[dict[str, Any]], schema: dict[str, Any] | None
 ) -> dict[str, Any] | str:
     """The answer to one engine call: a dict for structured purposes, text for "composition"."""
+    if purpose == SIMULATION_PURPOSE:
+        return simulated_customer(messages)
+    if purpose == JUDGE_PURPOSE:
+        return judge(messages)
     view = PromptView.of(messages)
     if purpose in ("matching", "reevaluation"):
         return {"verdicts": _verdicts(view)}
