@@ -114,6 +114,12 @@ def session_access(user: Any, session: Session) -> SessionAccess:
     sandbox_user = Role.TESTER in roles or Role.EDITOR in roles
     owns = sandbox_user and session.created_by_id is not None and session.created_by_id == user.pk
     operator = Role.OPERATOR in roles
+    if session.source == SessionSource.EVALUATION:
+        # A test run's conversation: every tester and editor reads it (its traces explain the results); nobody
+        # writes to it or takes it over.
+        if not (is_admin or sandbox_user):
+            return SessionAccess()
+        return SessionAccess(view=True, flag=False)
     view = is_admin or owns or operator
     if not view:
         return SessionAccess()
@@ -144,6 +150,7 @@ def sandbox_sessions(user: Any, *, agent: Agent | None = None) -> QuerySet[Sessi
         return Session.objects.none()
     roles = user_roles(user)
     sessions = Session.objects.all() if Role.ADMIN in roles else Session.objects.filter(created_by_id=user.pk)
+    sessions = sessions.exclude(source=SessionSource.EVALUATION)  # a test run's conversations live with the run
     if agent is not None:
         sessions = sessions.filter(agent=agent)
     return (
@@ -154,9 +161,12 @@ def sandbox_sessions(user: Any, *, agent: Agent | None = None) -> QuerySet[Sessi
 
 
 def sandbox_customers(*, limit: int = 200) -> list[Customer]:
-    """Test customers a tester may pick: those never seen through the API or the widget (real people are)."""
+    """Test customers a tester may pick: those never seen through the API or the widget (real people are), nor
+    made by an evaluation run (one per attempt)."""
     return list(
-        Customer.objects.exclude(sessions__source__in=[SessionSource.API, SessionSource.WIDGET])
+        Customer.objects.exclude(
+            sessions__source__in=[SessionSource.API, SessionSource.WIDGET, SessionSource.EVALUATION]
+        )
         .prefetch_related("tags")
         .order_by("name", "id")[: max(1, min(limit, 1000))]
     )

@@ -86,15 +86,15 @@ def _guideline_matched(assertion: Any, context: Context) -> Check:
             rationale = ((turn.get("verdicts") or {}).get(key) or {}).get("rationale") or ""
             how = f" — rationale: {excerpt(rationale, 200)}" if rationale else ""
             return Check(True, f"guideline {key} matched{_where(context, turn)}{how}", turn.get("index"))
-    turn = _last(context)
-    if turn is None:
-        return Check(False, "no turn ran")
-    # the most telling turn: where it was dropped or judged false
+    last = _last(context)
+    if last is None:
+        return Check(False, "no last ran")
+    # the most telling last: where it was dropped or judged false
     for candidate in context.turns:
         if any(item.get("guideline") == key for item in candidate.get("dropped") or []):
-            turn = candidate
+            last = candidate
             break
-    return Check(False, _why_not_matched(context, key, turn) + _where(context, turn), turn.get("index"))
+    return Check(False, _why_not_matched(context, key, last) + _where(context, last), last.get("index"))
 
 
 def _guideline_not_matched(assertion: Any, context: Context) -> Check:
@@ -134,9 +134,9 @@ def _guideline_dropped(assertion: Any, context: Context) -> Check:
                 "(no relationship removed it)",
                 turn.get("index"),
             )
-    turn = _last(context)
-    cause = _why_not_matched(context, key, turn) if turn is not None else "no turn ran"
-    return Check(False, f"guideline {key} was never dropped because it never matched ({cause})", _index(turn))
+    last = _last(context)
+    cause = _why_not_matched(context, key, last) if last is not None else "no last ran"
+    return Check(False, f"guideline {key} was never dropped because it never matched ({cause})", _index(last))
 
 
 def _index(turn: Turn | None) -> int | None:
@@ -212,12 +212,12 @@ def _tool_called(assertion: Any, context: Context) -> Check:
         else:
             why = f"the call was {call.get('status') or 'not run'}"
         return Check(False, f"tool {tool} not called: {why}{_where(context, turn)}", turn.get("index"))
-    turn = _last(context)
-    active = names(list(turn.get("active") or [])) if turn is not None else "none"
+    last = _last(context)
+    active = names(list(last.get("active") or [])) if last is not None else "none"
     return Check(
         False,
         f"tool {tool} not called: no active guideline or journey state proposed it (active guidelines: {active})",
-        _index(turn),
+        _index(last),
     )
 
 
@@ -249,10 +249,10 @@ def _journey_not_entered(context: Context, journey: str) -> str:
     info = (context.inventory.get("journeys") or {}).get(journey)
     if info is None:
         return f"journey {journey} does not exist in the behavior this run used"
-    turn = _last(context)
+    last = _last(context)
     triggers = list(info.get("triggers") or [])
-    if triggers and turn is not None:
-        reasons = [_why_not_matched(context, key, turn) for key in triggers[:2]]
+    if triggers and last is not None:
+        reasons = [_why_not_matched(context, key, last) for key in triggers[:2]]
         return f"journey {journey} not entered: its trigger was not matched ({'; '.join(reasons)})"
     return f"journey {journey} not entered: its condition was not judged to hold"
 
@@ -268,25 +268,25 @@ def _journey_entered(assertion: Any, context: Context) -> Check:
 
 
 def _journey_in_state(assertion: Any, context: Context) -> Check:
-    turn = _last(context)
-    if turn is None:
-        return Check(False, "no turn ran")
+    last = _last(context)
+    if last is None:
+        return Check(False, "no last ran")
     journey, state = assertion.journey, assertion.state
-    after = (turn.get("journeys_after") or {}).get(journey)
+    after = (last.get("journeys_after") or {}).get(journey)
     if after == state:
-        return Check(True, f"journey {journey} is at {state}", turn.get("index"))
+        return Check(True, f"journey {journey} is at {state}", last.get("index"))
     if after is None:
         completed = _journey_moves(context, journey, "complete") or _journey_moves(context, journey, "exit")
         if completed is not None:
             return Check(False, f"journey {journey} had already ended, not at {state}", completed.get("index"))
-        return Check(False, _journey_not_entered(context, journey), turn.get("index"))
-    before = (turn.get("journeys_before") or {}).get(journey)
-    moves = [m for m in turn.get("moves") or [] if m.get("journey") == journey]
+        return Check(False, _journey_not_entered(context, journey), last.get("index"))
+    before = (last.get("journeys_before") or {}).get(journey)
+    moves = [m for m in last.get("moves") or [] if m.get("journey") == journey]
     if before == after:
         why = f"; the step selection said: {excerpt(moves[-1]['reason'], 200)}" if moves else ""
-        return Check(False, f"journey {journey} stayed at {after}, not {state}{why}", turn.get("index"))
+        return Check(False, f"journey {journey} stayed at {after}, not {state}{why}", last.get("index"))
     path = " → ".join(str(m.get("to")) for m in moves if m.get("to")) or str(after)
-    return Check(False, f"journey {journey} went to {path}, not {state}", turn.get("index"))
+    return Check(False, f"journey {journey} went to {path}, not {state}", last.get("index"))
 
 
 def _journey_completed(assertion: Any, context: Context) -> Check:
@@ -323,9 +323,9 @@ def _handoff_requested(assertion: Any, context: Context) -> Check:
             detail = turn.get("handoff_detail") or {}
             reason = f": {excerpt(str(detail.get('reason')), 200)}" if detail.get("reason") else ""
             return Check(True, f"handoff requested{_where(context, turn)}{reason}", turn.get("index"))
-    turn = _last(context)
+    last = _last(context)
     return Check(
-        False, "no handoff: no guideline with the handoff tool matched and no tool asked for a human", _index(turn)
+        False, "no handoff: no guideline with the handoff tool matched and no tool asked for a human", _index(last)
     )
 
 
@@ -343,26 +343,22 @@ def _canned_used(assertion: Any, context: Context) -> Check:
     for turn in context.turns:
         if turn.get("canned") == key:
             return Check(True, f"canned response {key} used{_where(context, turn)}", turn.get("index"))
-    turn = _last(context)
-    if turn is None:
-        return Check(False, "no turn ran")
+    last = _last(context)
+    if last is None:
+        return Check(False, "no last ran")
     if key not in (context.inventory.get("canned") or [key]):
-        return Check(False, f"canned response {key} does not exist in the behavior this run used", _index(turn))
-    mode = turn.get("composition_mode") or "fluid"
+        return Check(False, f"canned response {key} does not exist in the behavior this run used", _index(last))
+    mode = last.get("composition_mode") or "fluid"
     if mode not in ("strict", "composited"):
-        return Check(False, f"canned response {key} not used: the reply was composed in {mode} mode", _index(turn))
-    if turn.get("canned"):
-        return Check(False, f"canned response {key} not used: {turn['canned']} was chosen", _index(turn))
-    if key not in (turn.get("canned_candidates") or []):
-        candidates = names(list(turn.get("canned_candidates") or []))
+        return Check(False, f"canned response {key} not used: the reply was composed in {mode} mode", _index(last))
+    if last.get("canned"):
+        return Check(False, f"canned response {key} not used: {last['canned']} was chosen", _index(last))
+    if key not in (last.get("canned_candidates") or []):
+        candidates = names(list(last.get("canned_candidates") or []))
         return Check(
-            False, f"canned response {key} not used: it was not a candidate (candidates: {candidates})", _index(turn)
+            False, f"canned response {key} not used: it was not a candidate (candidates: {candidates})", _index(last)
         )
-    return Check(False, f"canned response {key} not used: no canned response was chosen", _index(turn))
-
-
-def _replies(context: Context) -> list[Turn]:
-    return [turn for turn in context.turns if turn.get("reply")]
+    return Check(False, f"canned response {key} not used: no canned response was chosen", _index(last))
 
 
 def _reply_contains(assertion: Any, context: Context) -> Check:
@@ -370,9 +366,9 @@ def _reply_contains(assertion: Any, context: Context) -> Check:
     for turn in context.turns:
         if wanted in str(turn.get("reply") or "").casefold():
             return Check(True, f"the reply{_where(context, turn)} contains {assertion.text!r}", turn.get("index"))
-    turn = _last(context)
-    said = excerpt(str(turn.get("reply") or "")) if turn is not None else ""
-    return Check(False, f'the reply does not contain {assertion.text!r}: it said "{said}"', _index(turn))
+    last = _last(context)
+    said = excerpt(str(last.get("reply") or "")) if last is not None else ""
+    return Check(False, f'the reply does not contain {assertion.text!r}: it said "{said}"', _index(last))
 
 
 def _reply_not_contains(assertion: Any, context: Context) -> Check:
@@ -393,9 +389,9 @@ def _reply_matches(assertion: Any, context: Context) -> Check:
     for turn in context.turns:
         if pattern.search(str(turn.get("reply") or "")):
             return Check(True, f"the reply{_where(context, turn)} matches /{assertion.pattern}/", turn.get("index"))
-    turn = _last(context)
-    said = excerpt(str(turn.get("reply") or "")) if turn is not None else ""
-    return Check(False, f'the reply does not match /{assertion.pattern}/: it said "{said}"', _index(turn))
+    last = _last(context)
+    said = excerpt(str(last.get("reply") or "")) if last is not None else ""
+    return Check(False, f'the reply does not match /{assertion.pattern}/: it said "{said}"', _index(last))
 
 
 # ---------------------------------------------------------------- judged, goal, budgets
@@ -403,15 +399,15 @@ def _reply_matches(assertion: Any, context: Context) -> Check:
 
 def _criterion(assertion: Any, context: Context) -> Check:
     judgement = context.judgements.get(assertion.criterion)
-    turn = _last(context)
+    last = _last(context)
     if judgement is None:
-        return Check(False, "the criterion was not judged (the judge model did not answer)", _index(turn))
+        return Check(False, "the criterion was not judged (the judge model did not answer)", _index(last))
     if judgement.get("error"):
-        return Check(False, f"the criterion could not be judged: {judgement['error']}", _index(turn))
+        return Check(False, f"the criterion could not be judged: {judgement['error']}", _index(last))
     rationale = excerpt(str(judgement.get("rationale") or "none given"), 400)
     if judgement.get("passed"):
-        return Check(True, f"judged met — rationale: {rationale}", _index(turn))
-    return Check(False, f"judged not met — rationale: {rationale}", _index(turn))
+        return Check(True, f"judged met — rationale: {rationale}", _index(last))
+    return Check(False, f"judged not met — rationale: {rationale}", _index(last))
 
 
 def _turns_to_goal(assertion: Any, context: Context) -> Check:

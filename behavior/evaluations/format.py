@@ -9,7 +9,16 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from config.errors import ValidationFailed
 
@@ -308,8 +317,8 @@ class CaseDefinition(_Strict):
 
 
 class Suite(_Strict):
-    format: Literal["decorum-test-suite"] = SUITE_FORMAT
-    version: Literal[1] = SUITE_VERSION
+    format: Literal["decorum-test-suite"] = "decorum-test-suite"
+    version: Literal[1] = 1
     agent: Text = ""
     cases: list[CaseDefinition] = Field(default_factory=list, max_length=MAX_CASES_PER_SUITE)
 
@@ -375,6 +384,9 @@ def case_data(case: CaseDefinition) -> dict[str, Any]:
 def assertion_parse(data: Any) -> Any:
     """One assertion from plain data (the studio's assertion editor)."""
     try:
-        return ScriptedTurn.model_validate({"message": "x", "assertions": [data]}).assertions[0]
+        return _ASSERTION_ADAPTER.validate_python(data)
     except ValidationError as error:
         raise validation_failed(error, what="assertion") from None
+
+
+_ASSERTION_ADAPTER: TypeAdapter[Any] = TypeAdapter(Assertion)

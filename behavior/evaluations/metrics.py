@@ -199,7 +199,7 @@ def runs_compare(baseline: Sequence[Attempt], candidate: Sequence[Attempt], *, k
     before, after = case_figures(baseline, k=k), case_figures(candidate, k=k)
     first_before = _first_attempts(baseline)
     first_after = _first_attempts(candidate)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key in sorted(set(before) | set(after)):
         a, b = before.get(key), after.get(key)
         if a is None or b is None:

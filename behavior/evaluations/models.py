@@ -106,9 +106,10 @@ class EvalRun(models.Model):
 
     @property
     def version_label(self) -> str:
-        if self.version_id is None:
+        version = self.version if self.version_id is not None else None
+        if version is None:
             return "draft" if self.draft_revision is None else f"draft (revision {self.draft_revision})"
-        return f"v{self.version.number}"
+        return f"v{version.number}"
 
 
 class ResultStatus(models.TextChoices):

@@ -65,7 +65,7 @@ def turn_observation(
         for item in resolution.get("decisions") or []
         if isinstance(item, Mapping) and item.get("action") == "added"
     ]
-    tools = [
+    tools: list[dict[str, Any]] = [
         {
             "tool": str(call.get("tool")),
             "source": str(call.get("source") or ""),

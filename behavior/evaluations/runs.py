@@ -151,10 +151,15 @@ def run_dispatch(run_id: int) -> list[int]:
         )
         if ids:
             EvalResult.objects.filter(pk__in=ids, status=ResultStatus.PENDING).update(status=ResultStatus.QUEUED)
-            transaction.on_commit(lambda: [result_enqueue(result_id) for result_id in ids])
+            transaction.on_commit(lambda: _enqueue_all(ids))
     if not ids:
         run_finish_if_done(run_id)
     return ids
+
+
+def _enqueue_all(ids: list[int]) -> None:
+    for result_id in ids:
+        result_enqueue(result_id)
 
 
 def result_enqueue(result_id: int) -> None:

@@ -44,7 +44,11 @@ def _annotated(sessions: QuerySet[Session]) -> QuerySet[Session]:
 
 def inbox_waiting(user: Any) -> QuerySet[Session]:
     """Conversations waiting for a human, the longest-waiting first."""
-    sessions = sessions_visible_to(user).filter(mode=SessionMode.WAITING, closed_at__isnull=True)
+    sessions = (
+        sessions_visible_to(user)
+        .filter(mode=SessionMode.WAITING, closed_at__isnull=True)
+        .exclude(source=SessionSource.EVALUATION)  # a test run's handoff waits for nobody
+    )
     return _annotated(sessions).order_by(F("waiting_since").asc(nulls_last=True), "updated_at", "id")
 
 

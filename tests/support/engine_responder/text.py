@@ -58,6 +58,8 @@ _ENTITIES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     (("number", "account", "policy", "order", "invoice", "ticket", "id"), re.compile(r"\b(?:[A-Z]{2,4}-)?\d{4,}\b")),
     (("origin", "destination", "airport"), re.compile(r"\b[A-Z]{3}\b")),
 )
+# Text parameters a model fills from what the customer said ("reason" of the handoff tool).
+_FREE_TEXT = frozenset({"reason", "summary", "description", "message", "details"})
 _NUMBER = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?(?![\w.])")
 
 
@@ -148,6 +150,8 @@ def argument_value(name: str, kind: str, texts: list[str]) -> str | None:
     if kind.startswith("list["):
         value = entity(name, texts)
         return json.dumps([value]) if value else None
+    if _parts(name) & _FREE_TEXT and texts:  # a reason or summary in the customer's own words
+        return texts[0][:300]
     return entity(name, texts)
 
 
