@@ -32,3 +32,8 @@ turns_recover_on_startup()
 from sessions.webhooks.services import webhooks_sweeper_start  # noqa: E402
 
 webhooks_sweeper_start()
+
+# ... and evaluation runs: attempts a restart interrupted are errors, queued ones are queued again.
+from behavior.evaluations.runs import runs_recover_on_startup  # noqa: E402
+
+runs_recover_on_startup()

@@ -5,6 +5,7 @@ run's figures and coverage once every attempt is done."""
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -283,3 +284,33 @@ def runs_recover_stale(*, older_than_seconds: int | None = None) -> int:
     for run_id in run_ids:
         run_dispatch(run_id)
     return count
+
+
+def runs_recover_on_startup() -> None:
+    """Embedded mode (attempts in this process's threads): attempts a restart interrupted become errors and the
+    runs they belong to dispatch again (their queued attempts are queued anew). In a thread; never raises."""
+    if not settings.TURNS_IN_PROCESS or getattr(settings, "TURNS_RUN_INLINE", False):
+        return
+    if "pytest" in sys.modules:
+        return  # the tests import the ASGI application; a test calls _recover itself
+    _eval_executor().submit(_recover)
+
+
+def _recover() -> None:
+    close_old_connections()
+    try:
+        unfinished = EvalRun.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING))
+        run_ids = list(unfinished.values_list("id", flat=True))
+        if settings.EMBEDDED:  # one process owns every in-process attempt: whatever it was running is dead
+            EvalResult.objects.filter(run_id__in=run_ids, status=ResultStatus.RUNNING).update(
+                status=ResultStatus.ERROR,
+                finished_at=timezone.now(),
+                error="The server restarted while this attempt ran.",
+            )
+        EvalResult.objects.filter(run_id__in=run_ids, status=ResultStatus.QUEUED).update(status=ResultStatus.PENDING)
+        for run_id in run_ids:
+            run_dispatch(run_id)
+    except Exception:
+        logger.exception("Recovering interrupted evaluation runs failed")
+    finally:
+        close_old_connections()

@@ -412,3 +412,22 @@ def test_evaluation_conversations_are_read_only_for_testers_and_kept_out_of_the_
     assert session not in sandbox_sessions(tester_user)
     assert session.customer not in sandbox_customers()
     assert session not in inbox_waiting(operator_user)
+
+
+def test_after_a_restart_interrupted_attempts_are_errors_and_the_run_goes_on(demo: Agent, settings: Any) -> None:
+    from behavior.evaluations.runs import _recover
+
+    case_create(agent=demo, data=REBOOK, actor=None)
+    run = start(demo, repeats=2, start=False)
+    first, second = run.results.order_by("repeat")
+    EvalRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    EvalResult.objects.filter(pk=first.pk).update(status=ResultStatus.RUNNING)
+    EvalResult.objects.filter(pk=second.pk).update(status=ResultStatus.QUEUED)
+    settings.EMBEDDED = True
+
+    _recover()
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED  # one attempt lost to the restart, the other ran and passed
+    assert EvalResult.objects.get(pk=first.pk).error == "The server restarted while this attempt ran."
+    assert EvalResult.objects.get(pk=second.pk).status == ResultStatus.PASSED
