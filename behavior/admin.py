@@ -13,6 +13,9 @@ from behavior.models import (
     CannedResponse,
     ContextVariable,
     ContextVariableValue,
+    EvalCase,
+    EvalResult,
+    EvalRun,
     GlossaryTerm,
     Guideline,
     Journey,
@@ -176,3 +179,23 @@ class LintRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("agent", "kind", "status", "progress_done", "progress_total", "created_at")
     list_filter = ("status", "kind", "agent")
     readonly_fields = ("findings", "error", "started_at", "finished_at")
+
+
+@admin.register(EvalCase)
+class EvalCaseAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ("key", "agent", "name", "kind", "revision", "updated_at")
+    list_filter = ("kind", "agent")
+    search_fields = ("key", "name")
+
+
+@admin.register(EvalRun)
+class EvalRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ("id", "agent", "version", "status", "purpose", "progress_done", "progress_total", "created_at")
+    list_filter = ("status", "purpose", "agent")
+
+
+@admin.register(EvalResult)
+class EvalResultAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ("id", "run", "case_key", "repeat", "status", "finished_at")
+    list_filter = ("status",)
+    search_fields = ("case_key",)
