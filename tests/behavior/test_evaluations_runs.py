@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 
 from agents.models import Agent
 from behavior.demo.seeding import demo_seed
@@ -431,3 +432,23 @@ def test_after_a_restart_interrupted_attempts_are_errors_and_the_run_goes_on(dem
     assert run.status == RunStatus.FAILED  # one attempt lost to the restart, the other ran and passed
     assert EvalResult.objects.get(pk=first.pk).error == "The server restarted while this attempt ran."
     assert EvalResult.objects.get(pk=second.pk).status == ResultStatus.PASSED
+
+
+def test_a_tester_opens_an_attempts_conversation_and_each_turns_trace_but_cannot_write_to_it(
+    demo: Agent, client_for: Any, tester_user: Any, operator_user: Any
+) -> None:
+    case_create(agent=demo, data=REBOOK, actor=None)
+    result = start(demo).results.get()
+    session = Session.objects.get(pk=result.session_id)
+    turn_id = result.turns[0]["turn_id"]
+    tester = client_for(tester_user)
+
+    page = tester.get(reverse("sandbox:session", args=[session.uid]))
+    trace = tester.get(reverse("sandbox:trace", args=[session.uid, turn_id]))
+    post = tester.post(reverse("sandbox:message-post", args=[session.uid]), {"text": "hello"})
+
+    assert page.status_code == 200
+    assert trace.status_code == 200 and "cancelled-flight-options" in trace.content.decode()
+    assert post.status_code in (403, 404)
+    assert session.events.filter(data__text="hello").count() == 0
+    assert client_for(operator_user).get(reverse("sandbox:trace", args=[session.uid, turn_id])).status_code == 404

@@ -99,8 +99,11 @@ class LiveApp:
 
 
 @pytest.fixture(scope="module")
-def live_app() -> Iterator[LiveApp]:
+def live_app(request: pytest.FixtureRequest) -> Iterator[LiveApp]:
+    """The server for one test module. A module may choose the fake model's answers with FAKE_LLM_RESPONDER (a
+    "module:function" for the fake OpenAI server; tests/browser/responder.py by default)."""
     _require_browser()
+    responder = getattr(request.module, "FAKE_LLM_RESPONDER", "tests.browser.responder:answer")
     data_dir = Path(tempfile.mkdtemp(prefix="decorum-browser-"))
     llm_port, web_port = _free_port(), _free_port()
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
@@ -132,7 +135,7 @@ def live_app() -> Iterator[LiveApp]:
                 sys.executable, "-m", "tests.support.fake_openai_server",
                 "--host", "127.0.0.1", "--port", str(llm_port),
                 "--latency-ms", "100", "--ms-per-10-completion-tokens", "60",
-                "--responder", "tests.browser.responder:answer",
+                "--responder", responder,
             ],
             cwd=REPO, env=env, stdout=llm_log, stderr=subprocess.STDOUT,
         )  # fmt: skip
