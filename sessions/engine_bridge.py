@@ -3,6 +3,7 @@ draft fingerprint), the interaction from the event log, the session state, and t
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import OrderedDict
@@ -32,6 +33,7 @@ from behavior.snapshot import document_fingerprint, snapshot_from_document
 from sessions.models import HUMAN_MODES, Event, EventKind, Session
 from sessions.services.handoff import handback_note_pending
 
+SESSION_OVERRIDABLE = frozenset({"composition_mode"})  # agent settings a session may run with instead
 HISTORY_MAX_EVENTS = 500  # the engine summarises older history; this bounds what one turn loads
 SNAPSHOT_CACHE_SIZE = 64
 
@@ -92,7 +94,18 @@ def snapshot_cache_clear() -> None:
 
 
 def session_snapshot(session: Session) -> tuple[Snapshot, Mapping[str, Any]]:
-    """The snapshot the session runs on (its published version, or the agent's draft) and its document."""
+    """The snapshot the session runs on (its published version, or the agent's draft) and its document, with the
+    session's agent overrides (an evaluation case's) applied."""
+    snapshot, document = _version_or_draft_snapshot(session)
+    overrides = {
+        name: value for name, value in (session.overrides or {}).items() if name in SESSION_OVERRIDABLE and value
+    }
+    if overrides:  # same fingerprint: the engine's caches (embedding index) still apply
+        snapshot = dataclasses.replace(snapshot, agent=dataclasses.replace(snapshot.agent, **overrides))
+    return snapshot, document
+
+
+def _version_or_draft_snapshot(session: Session) -> tuple[Snapshot, Mapping[str, Any]]:
     version = session.version if session.version_id is not None else None
     if version is not None:
         key: tuple[str, Any] = ("version", version.pk)

@@ -68,6 +68,8 @@ class Session(models.Model):
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_sessions"
     )
+    # Agent settings this session runs with instead of its version's (an evaluation case's, e.g. composition_mode).
+    overrides = models.JSONField(default=dict, blank=True)
     # When the customer ended the conversation (widget); a closed session takes no more messages.
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

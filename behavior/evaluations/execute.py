@@ -25,7 +25,7 @@ from behavior.evaluations.observe import turn_observation
 from behavior.evaluations.runs import run_dispatch
 from behavior.evaluations.simulation import criterion_judge, simulated_customer_turn
 from sessions import engine_bridge
-from sessions.models import Event, EventKind, SessionSource, Trace, Turn
+from sessions.models import Event, EventKind, Session, SessionSource, Trace, Turn
 from sessions.services.core import session_create
 from sessions.services.customers import customer_create
 from sessions.services.messages import customer_message_post
@@ -124,6 +124,10 @@ class Attempt:
             created_by=self.run.created_by,
             title=f"Run {self.run.pk} · {self.case.key} #{self.result.repeat + 1}",
         )
+        overrides = self.case.agent.as_dict()
+        if overrides:
+            Session.objects.filter(pk=self.session.pk).update(overrides=overrides)
+            self.session.overrides = overrides
         EvalResult.objects.filter(pk=self.result.pk).update(session=self.session)
         if self.case.kind == "scripted":
             for index, scripted in enumerate(self.case.turns):

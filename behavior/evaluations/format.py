@@ -280,6 +280,15 @@ class Simulation(_Strict):
     max_turns: int = Field(default=6, ge=1, le=MAX_TURNS)
 
 
+class AgentOverrides(_Strict):
+    """Agent settings a case runs with instead of the version's (e.g. try strict composition before switching)."""
+
+    composition_mode: Literal["fluid", "composited", "strict"] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
 class CaseDefinition(_Strict):
     """One test case as stored and exchanged."""
 
@@ -293,6 +302,7 @@ class CaseDefinition(_Strict):
     simulation: Simulation | None = None
     assertions: list[Assertion] = Field(default_factory=list, max_length=MAX_ASSERTIONS)
     mocks: list[ToolMock] = Field(default_factory=list, max_length=MAX_MOCKS)
+    agent: AgentOverrides = Field(default_factory=AgentOverrides)
 
     @model_validator(mode="after")
     def _kind_fits(self) -> CaseDefinition:
@@ -370,6 +380,9 @@ def case_data(case: CaseDefinition) -> dict[str, Any]:
     for name in ("description", "tags", "turns", "simulation", "assertions", "mocks"):
         if data.get(name) in ("", [], None):
             data.pop(name, None)
+    data["agent"] = case.agent.as_dict()
+    if not data["agent"]:
+        del data["agent"]
     for assertion in [item for turn in data.get("turns", []) for item in turn["assertions"]] + data.get(
         "assertions", []
     ):

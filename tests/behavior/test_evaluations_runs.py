@@ -452,3 +452,23 @@ def test_a_tester_opens_an_attempts_conversation_and_each_turns_trace_but_cannot
     assert post.status_code in (403, 404)
     assert session.events.filter(data__text="hello").count() == 0
     assert client_for(operator_user).get(reverse("sandbox:trace", args=[session.uid, turn_id])).status_code == 404
+
+
+def test_a_case_can_run_the_agent_in_strict_mode_and_check_the_canned_response_chosen(demo: Agent) -> None:
+    case_create(
+        agent=demo,
+        data={
+            "key": "strict-greeting",
+            "name": "Strict mode greets with the canned greeting",
+            "agent": {"composition_mode": "strict"},
+            "turns": [{"message": "Hello!", "assertions": [{"type": "canned_used", "canned": "greeting"}]}],
+        },
+        actor=None,
+    )
+
+    result = start(demo).results.get()
+
+    assert result.status == ResultStatus.PASSED, result.assertions
+    assert result.turns[0]["composition_mode"] == "strict"
+    assert Session.objects.get(pk=result.session_id).overrides == {"composition_mode": "strict"}
+    assert demo.composition_mode == "fluid"  # the agent itself is unchanged
