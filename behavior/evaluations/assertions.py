@@ -73,6 +73,8 @@ def _why_not_matched(context: Context, key: str, turn: Turn) -> str:
         return f"guideline {key} was judged to hold but did not reach the reply"
     if key not in (context.inventory.get("guidelines") or {}):
         return f"guideline {key} does not exist in the behavior this run used"
+    if key in (context.inventory.get("disabled_guidelines") or []):
+        return f"guideline {key} not matched: it is disabled in the behavior this run used"
     return (
         f"guideline {key} not matched: it was not among the candidates the retrieval kept for this message "
         f"(out of scope, or too far from the conversation)"

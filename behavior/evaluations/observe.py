@@ -163,6 +163,9 @@ def document_inventory(document: Mapping[str, Any]) -> dict[str, Any]:
             str(item.get("key")): _text(item.get("condition"), 300) for item in document.get("guidelines") or []
         },
         "journeys": journeys,
+        "disabled_guidelines": sorted(
+            str(item.get("key")) for item in document.get("guidelines") or [] if item.get("enabled") is False
+        ),
         "canned": [str(item.get("key")) for item in document.get("canned_responses") or []],
         "tools": sorted({str(item.get("name")) for item in document.get("tools") or []}),
     }

@@ -273,9 +273,10 @@ def runs_recover_stale(*, older_than_seconds: int | None = None) -> int:
     """Attempts whose worker died (running past the stale limit) become errors, so their run can finish."""
     seconds = int(older_than_seconds if older_than_seconds is not None else settings.EVAL_ATTEMPT_TIME_LIMIT + 60)
     before = timezone.now() - timedelta(seconds=seconds)
+    # The command line queues all its attempts up front and runs them itself: only its running ones can go stale.
     stale = EvalResult.objects.filter(
         Q(status=ResultStatus.RUNNING, started_at__lt=before)
-        | Q(status=ResultStatus.QUEUED, run__created_at__lt=before)
+        | (Q(status=ResultStatus.QUEUED, run__created_at__lt=before) & ~Q(run__purpose=RunPurpose.CLI))
     )
     run_ids = set(stale.values_list("run_id", flat=True))
     count = stale.update(

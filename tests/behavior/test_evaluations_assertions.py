@@ -16,6 +16,7 @@ INVENTORY = document_inventory(
             {"key": "refund-policy", "condition": "The customer asks for a refund"},
             {"key": "vip-refund", "condition": "A VIP asks for a refund"},
             {"key": "greet", "condition": "The customer says hello"},
+            {"key": "old-rule", "condition": "The customer asks about meals", "enabled": False},
         ],
         "journeys": [
             {
@@ -125,6 +126,11 @@ def test_guideline_matched_fails_when_retrieval_never_offered_it() -> None:
     result = check({"type": "guideline_matched", "guideline": "greet"}, observed())
     assert not result.passed
     assert "not among the candidates" in result.cause
+
+
+def test_guideline_matched_fails_saying_the_guideline_is_disabled() -> None:
+    result = check({"type": "guideline_matched", "guideline": "old-rule"}, observed())
+    assert result.cause == "guideline old-rule not matched: it is disabled in the behavior this run used"
 
 
 def test_guideline_not_matched_passes_and_fails_with_the_rationale() -> None:

@@ -472,3 +472,27 @@ def test_a_case_can_run_the_agent_in_strict_mode_and_check_the_canned_response_c
     assert result.turns[0]["composition_mode"] == "strict"
     assert Session.objects.get(pk=result.session_id).overrides == {"composition_mode": "strict"}
     assert demo.composition_mode == "fluid"  # the agent itself is unchanged
+
+
+def test_stale_attempts_become_errors_but_the_command_lines_queued_ones_wait_their_turn(demo: Agent) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from behavior.evaluations.models import RunPurpose
+    from behavior.evaluations.runs import runs_recover_stale
+
+    case_create(agent=demo, data=REBOOK, actor=None)
+    studio_run = start(demo, repeats=2, start=False)
+    cli_run = start(demo, start=False, purpose=RunPurpose.CLI)
+    long_ago = timezone.now() - timedelta(hours=2)
+    EvalRun.objects.update(created_at=long_ago, status=RunStatus.RUNNING)
+    stuck, waiting = studio_run.results.order_by("repeat")
+    EvalResult.objects.filter(pk=stuck.pk).update(status=ResultStatus.RUNNING, started_at=long_ago)
+    EvalResult.objects.filter(pk=waiting.pk).update(status=ResultStatus.QUEUED)
+    cli_run.results.update(status=ResultStatus.QUEUED)
+
+    assert runs_recover_stale() == 2
+
+    assert EvalResult.objects.get(pk=stuck.pk).error == "The attempt's worker stopped before it finished."
+    assert cli_run.results.get().status == ResultStatus.QUEUED
