@@ -1,13 +1,15 @@
-"""Loading the Skyway demo: its behavior document, two demo customers and a published version 1."""
+"""Loading the Skyway demo: its behavior document, two demo customers, its test suite and a published version 1."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from django.db import transaction
 
 from agents.models import Agent
 from behavior.demo import dataset
+from behavior.evaluations.cases import suite_import
 from behavior.models import AuditSource, BehaviorVersion
 from behavior.services import agent_import_document, document_load, version_publish
 from behavior.services.audit import Actor
@@ -15,6 +17,7 @@ from sessions.models import Customer
 from sessions.services import customer_create
 
 DEMO_DOCUMENT_PATH = Path(__file__).resolve().parent / "skyway.yaml"
+DEMO_SUITE_PATH = Path(__file__).resolve().parent / "skyway_tests.yaml"
 DEMO_AGENT_NAME = "Skyway Support"
 # Customers seeded for the sandbox: a Gold (vip) member and a Silver (frequent-flyer) member.
 DEMO_CUSTOMER_IDS = ("CUST-1001", "CUST-1002")
@@ -24,6 +27,11 @@ DEMO_ACTOR = Actor(source=AuditSource.COMMAND)  # seed_demo runs from the comman
 def demo_document() -> dict:
     """The demo behavior document as data (validated on import)."""
     return document_load(DEMO_DOCUMENT_PATH.read_text(encoding="utf-8"), "yaml")
+
+
+def demo_suite() -> dict:
+    """The demo agent's test suite as data (docs/evaluations.md; validated on import)."""
+    return yaml.safe_load(DEMO_SUITE_PATH.read_text(encoding="utf-8"))
 
 
 def _demo_customers() -> list[Customer]:
@@ -46,15 +54,17 @@ def _demo_customers() -> list[Customer]:
 
 
 def demo_seed(*, force: bool = False) -> tuple[Agent, BehaviorVersion | None]:
-    """Create the demo agent, its customers and version 1. Idempotent: when the demo agent exists, nothing
-    happens (returns it and None) unless `force`, which reloads the demo document into it (replacing its
-    draft; sessions and earlier versions stay) and publishes a new version."""
+    """Create the demo agent, its customers, its test suite and version 1. Idempotent: when the demo agent exists,
+    nothing happens (returns it and None) unless `force`, which reloads the demo document into it (replacing its
+    draft; sessions and earlier versions stay), restores the demo test cases (cases added since are kept) and
+    publishes a new version."""
     with transaction.atomic():
         existing = Agent.objects.filter(name=DEMO_AGENT_NAME).first()
         if existing is not None and not force:
             return existing, None
         agent = agent_import_document(demo_document(), replace_agent=existing, actor=DEMO_ACTOR)
         _demo_customers()
+        suite_import(agent, demo_suite(), actor=DEMO_ACTOR)
         note = "Demo content reloaded" if existing is not None else "Demo content"
         version = version_publish(agent, actor=DEMO_ACTOR, note=note)
     return agent, version
