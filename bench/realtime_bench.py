@@ -49,6 +49,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.inprocess import percentile
 from bench.realtime_stack import ROOT, Stack, stack_start
 
 OUT_DIR = ROOT / "bench" / "out"
@@ -511,14 +512,6 @@ async def widget_scenario_run(
 
 
 # ---------------------------------------------------------------- report
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return round(ordered[index], 1)
 
 
 def scenario_report(

@@ -25,17 +25,17 @@ import gc
 import itertools
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.inprocess import ThrowawayDatabase, database_drop
+from bench.inprocess import database_prepare as throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "bench" / "out"
@@ -44,35 +44,12 @@ SEARCH = "refund"
 LIST_TARGET_MS = 150.0
 
 
-def database_prepare(arguments: argparse.Namespace) -> tuple[str, str]:
-    """Point Django at a fresh database (before django.setup()); returns (label, what to drop)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+def database_prepare(arguments: argparse.Namespace) -> ThrowawayDatabase:
+    """Point Django at a fresh database (before django.setup())."""
     os.environ.update({"EMBEDDER": "hashing", "LOG_LEVEL": "WARNING", "DEBUG": "false", "SECURE_COOKIES": "false"})
     os.environ.setdefault("SECRET_KEY", "studio-bench-secret-key")
-    if arguments.database == "postgres":
-        server = arguments.postgres.rstrip("/")
-        name = f"decorum_studio_bench_{os.getpid()}"
-        subprocess.run(["psql", f"{server}/postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
-        os.environ["DATABASE_URL"] = f"{server}/{name}"
-        return "postgres", name
-    directory = tempfile.mkdtemp(prefix="decorum-studio-bench-")
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("REDIS_URL", None)
-    os.environ["DECORUM_DATA_DIR"] = directory
-    return "sqlite", directory
-
-
-def database_drop(arguments: argparse.Namespace, target: str) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    if arguments.database == "postgres":
-        server = arguments.postgres.rstrip("/")
-        subprocess.run(
-            ["psql", f"{server}/postgres", "-qc", f"DROP DATABASE IF EXISTS {target} WITH (FORCE)"], check=False
-        )
-    else:
-        shutil.rmtree(target, ignore_errors=True)
+    postgres = arguments.postgres if arguments.database == "postgres" else None
+    return throwaway_database(postgres=postgres, prefix="decorum_studio_bench")
 
 
 def django_setup() -> None:
@@ -245,14 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     arguments = parser.parse_args(argv)
     sizes = [int(part) for part in arguments.sizes.split(",") if part.strip()]
-    label, target = database_prepare(arguments)
+    database = database_prepare(arguments)
+    label = database.label
     rows: list[dict[str, Any]] = []
     try:
         django_setup()
         for size in sizes:
             rows.extend(bench_size(size, repeat=max(1, arguments.repeat)))
     finally:
-        database_drop(arguments, target)
+        database_drop(database)
     print(table(label, rows))
     arguments.out.mkdir(parents=True, exist_ok=True)
     out = arguments.out / f"studio_bench_{label}.json"
