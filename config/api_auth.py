@@ -22,6 +22,8 @@ BEHAVIOR_WRITE = (Role.EDITOR,)
 CONVERSATION_READ = (Role.TESTER, Role.OPERATOR)
 CONVERSATION_WRITE = (Role.TESTER,)
 CONVERSATION_OPERATE = (Role.TESTER, Role.OPERATOR)
+# Test cases and evaluation runs: the sandbox roles (operators and outsiders are refused).
+EVALUATION = (Role.TESTER, Role.EDITOR)
 ADMIN_ONLY: tuple[str, ...] = ()
 
 

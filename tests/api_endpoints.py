@@ -21,6 +21,7 @@ CONVERSATION_READ = ("admin", "tester", "operator")
 CONVERSATION_WRITE = ("admin", "tester")
 CONVERSATION_OPERATE = ("admin", "tester", "operator")
 ADMIN = ("admin",)
+EVALUATION = ("admin", "tester", "editor")  # tester first: the world's session is a tester's
 MISSING_ID = 987_654_321
 
 
@@ -46,12 +47,16 @@ class World:
     session: Any
     version: Any
     api_key: Any
+    case: Any
+    run: Any
 
 
 def make_world() -> World:
     """One agent with one of everything (and a published version 1), another agent, a customer and an API
     session (running the draft) with one customer message."""
     from agents.models import ToolService
+    from behavior.evaluations.cases import case_create
+    from behavior.evaluations.runs import run_create
     from behavior.models import CannedResponse, ContextVariable, ContextVariableValue, GlossaryTerm, Relationship
     from behavior.services import version_publish
     from sessions.services import event_append
@@ -93,6 +98,8 @@ def make_world() -> World:
     session = make_session(agent, customer, source="api", created_by=api_user_for("tester"))
     event_append(session, kind="message", source="customer", data={"text": "hi"})
     key, _raw = api_key_create(user=api_user_for("tester"), name="to revoke", role="tester")
+    case = case_create(agent=agent, data=_test_case("greeting"), actor=SYSTEM)
+    run = run_create(agent=agent, version=version, actor=SYSTEM, start=False)
     return World(
         agent=agent,
         other_agent=other_agent,
@@ -114,6 +121,8 @@ def make_world() -> World:
         session=session,
         version=version,
         api_key=key,
+        case=case,
+        run=run,
     )
 
 
@@ -143,6 +152,15 @@ def _human_mode(world: World) -> None:
 
 def _document(name: str) -> dict[str, Any]:
     return {"format": "decorum.behavior", "schema_version": 1, "agent": {"name": name}}
+
+
+def _test_case(key: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "name": "Says hello",
+        "tags": ["smoke"],
+        "turns": [{"message": "Hello!", "assertions": [{"type": "guideline_matched", "guideline": "greet"}]}],
+    }
 
 
 def _crud(
@@ -479,6 +497,86 @@ ENDPOINTS: list[Endpoint] = [
         CONVERSATION_WRITE,
         200,
         missing=lambda w: f"/api/sessions/{uuid.UUID(int=7)}/events?from=1",
+    ),
+    *_crud(
+        "test case",
+        "test-cases",
+        parent="/agents/{w.agent.pk}",
+        row=lambda w: w.case,
+        create=lambda w: _test_case("greeting-again"),
+        patch=lambda w: {"tags": ["smoke", "greetings"]},
+        read=EVALUATION,
+        write=EVALUATION,
+    ),
+    Endpoint(
+        "test suite export",
+        "GET",
+        _agent_path("/test-cases/export"),
+        EVALUATION,
+        200,
+        missing=_missing_agent_path("/test-cases/export"),
+    ),
+    Endpoint(
+        "test suite import",
+        "POST",
+        _agent_path("/test-cases/import"),
+        EVALUATION,
+        200,
+        body=lambda w: {"format": "decorum-test-suite", "version": 1, "cases": [_test_case("imported")]},
+        missing=_missing_agent_path("/test-cases/import"),
+    ),
+    Endpoint(
+        "test case from session",
+        "POST",
+        _agent_path("/test-cases/from-session"),
+        EVALUATION,
+        200,
+        body=lambda w: {"session": str(w.session.uid)},
+        missing=_missing_agent_path("/test-cases/from-session"),
+    ),
+    Endpoint(
+        "test run create",
+        "POST",
+        _agent_path("/test-runs"),
+        EVALUATION,
+        201,
+        body=lambda w: {"version": "draft", "tags": ["smoke"], "repeats": 2},
+        missing=_missing_agent_path("/test-runs"),
+    ),
+    Endpoint(
+        "test run list", "GET", _agent_path("/test-runs"), EVALUATION, 200, missing=_missing_agent_path("/test-runs")
+    ),
+    Endpoint(
+        "test run get",
+        "GET",
+        lambda w: f"/api/agents/{w.agent.pk}/test-runs/{w.run.pk}",
+        EVALUATION,
+        200,
+        missing=_agent_path(f"/test-runs/{MISSING_ID}"),
+    ),
+    Endpoint(
+        "test run results list",
+        "GET",
+        lambda w: f"/api/agents/{w.agent.pk}/test-runs/{w.run.pk}/results",
+        EVALUATION,
+        200,
+        missing=_agent_path(f"/test-runs/{MISSING_ID}/results"),
+    ),
+    Endpoint(
+        "test run cancel",
+        "POST",
+        lambda w: f"/api/agents/{w.agent.pk}/test-runs/{w.run.pk}/cancel",
+        EVALUATION,
+        200,
+        missing=_agent_path(f"/test-runs/{MISSING_ID}/cancel"),
+    ),
+    Endpoint(
+        "test run compare",
+        "GET",
+        lambda w: f"/api/agents/{w.agent.pk}/test-runs/{w.run.pk}/compare?baseline={w.run.pk}",
+        EVALUATION,
+        200,
+        missing=lambda w: f"/api/agents/{w.agent.pk}/test-runs/{MISSING_ID}/compare?baseline={w.run.pk}",
     ),
 ]
 

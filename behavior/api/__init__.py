@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from ninja import Router
 
-from behavior.api import canned_responses, glossary, guidelines, journeys, relationships, tags, variables, versions
+from behavior.api import (
+    canned_responses,
+    evaluations,
+    glossary,
+    guidelines,
+    journeys,
+    relationships,
+    tags,
+    variables,
+    versions,
+)
 
 router = Router()
-for module in (tags, guidelines, relationships, journeys, glossary, variables, canned_responses, versions):
+for module in (tags, guidelines, relationships, journeys, glossary, variables, canned_responses, versions, evaluations):
     router.add_router("", module.router)
 
 __all__ = ["router"]
