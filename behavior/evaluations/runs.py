@@ -106,7 +106,10 @@ def run_create(
         run = EvalRun.objects.create(
             agent=agent,
             version=version,
-            draft_revision=agent.draft_revision if version is None else None,
+            # from the row: the caller's Agent object may be older than the draft
+            draft_revision=Agent.objects.values_list("draft_revision", flat=True).get(pk=agent.pk)
+            if version is None
+            else None,
             purpose=purpose,
             selection={"keys": list(keys), "tags": list(tags)},
             repeats=int(repeats),

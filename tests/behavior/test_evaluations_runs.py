@@ -496,3 +496,13 @@ def test_stale_attempts_become_errors_but_the_command_lines_queued_ones_wait_the
 
     assert EvalResult.objects.get(pk=stuck.pk).error == "The attempt's worker stopped before it finished."
     assert cli_run.results.get().status == ResultStatus.QUEUED
+
+
+def test_a_run_on_the_draft_records_the_drafts_revision_even_from_an_older_agent_object(demo: Agent) -> None:
+    case_create(agent=demo, data=REBOOK, actor=None)
+    Agent.objects.filter(pk=demo.pk).update(draft_revision=41)  # the row moved on; `demo` still says otherwise
+
+    run = start(demo)
+
+    assert run.draft_revision == 41
+    assert "draft_changed" not in run.summary
