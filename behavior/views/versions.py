@@ -36,6 +36,7 @@ from behavior.services.lint import agent_lint_summary, lint_errors
 from behavior.services.text_diff import diff_count, diff_for_display
 from behavior.services.versions import version_publish, version_rollback
 from behavior.views.access import require_editor, studio_agent, studio_view
+from behavior.views.eval_runs.display import publish_check_state
 from config.api_schemas import text_problem
 from config.errors import ValidationFailed
 from config.html_errors import form_call, form_status
@@ -67,7 +68,7 @@ def _ref_label(agent: Agent, ref: str) -> str:
     return f"v{ref}"
 
 
-def _publish_state(agent: Agent) -> dict[str, Any]:
+def publish_state(agent: Agent) -> dict[str, Any]:
     """What the publish form needs: the draft's changes, the lint summary and errors, and why it is disabled."""
     changes = agent_draft_changes(agent)
     errors = lint_errors(agent)
@@ -104,7 +105,7 @@ def version_list_view(request: HtmxHttpRequest, agent_id: int) -> HttpResponse:
     context = _version_list_context(request, agent)
     if request.htmx:
         return render(request, "studio/versions/list.html#version-table", context)
-    context.update(_publish_state(agent), form=PublishForm())
+    context.update(publish_state(agent), form=PublishForm(), **publish_check_state(agent, request.user))
     return render(request, "studio/versions/list.html", context)
 
 
@@ -117,7 +118,7 @@ def version_publish_view(request: HtmxHttpRequest, agent_id: int) -> HttpRespons
         return redirect(reverse("studio:version-list", args=[agent.pk]) + "#publish")
     actor = require_editor(request)
     form = PublishForm(request.POST)
-    state = _publish_state(agent)
+    state = publish_state(agent)
     if form.is_valid():
         if state["blocked"]:
             for reason in state["blocked"]:
@@ -128,7 +129,12 @@ def version_publish_view(request: HtmxHttpRequest, agent_id: int) -> HttpRespons
             if version is not None:
                 messages.success(request, f"Published v{version.number}. Customers and the API now use it.")
                 return redirect("studio:version-detail", agent_id=agent.pk, number=version.number)
-    context = {**_version_list_context(request, agent), **state, "form": form}
+    context = {
+        **_version_list_context(request, agent),
+        **state,
+        **publish_check_state(agent, request.user),
+        "form": form,
+    }
     return render(request, "studio/versions/list.html", context, status=form_status(form))
 
 

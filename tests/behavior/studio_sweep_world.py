@@ -14,13 +14,20 @@ from typing import Any
 
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from agents.models import Agent, Tool, ToolService
 from agents.services import agent_update, api_key_create, tool_update
 from agents.widget_keys import widget_key_create
+from behavior.evaluations.cases import case_create
+from behavior.evaluations.metrics import run_coverage, run_summary
+from behavior.evaluations.models import EvalResult, EvalRun, RunPurpose
+from behavior.evaluations.observe import document_inventory, turn_observation
+from behavior.evaluations.runs import result_attempt
 from behavior.models import AuditEntry, LintRun, LintRunStatus
 from behavior.services.audit import studio_actor
 from behavior.services.canned_responses import canned_response_create
+from behavior.services.exporting import agent_export_document
 from behavior.services.glossary import glossary_term_create
 from behavior.services.guidelines import guideline_create, guideline_update
 from behavior.services.journeys import journey_create, journey_state_create, journey_transition_create
@@ -78,7 +85,7 @@ class Recipe:
     query: tuple[str, ...] = ("",)  # query strings the GET is swept with (formatted with the ids)
     writes: tuple[Write, ...] = ()
     json_get: bool = False  # the GET answers JSON (401 JSON when anonymous)
-    area: str = "studio"  # studio | admin | sandbox
+    area: str = "studio"  # studio | admin | sandbox | evaluations (testers, editors and admins read and write)
     admin_only_writes: bool = False  # even editors are refused the writes
     global_ids: tuple[str, ...] = ()  # ids of objects every agent shares (no other agent's id to try)
 
@@ -257,6 +264,41 @@ RECIPES: dict[str, Recipe] = {
     "studio:webhook-update": Recipe(get=NONE, writes=(form(url="https://crm.example.test/changed", enabled="on"),)),
     "studio:webhook-delete": ACTION,
     "studio:webhook-redeliver": ACTION,
+    # test cases (the evaluations area: testers write too, operators are refused)
+    "studio:eval-case-list": Recipe(area="evaluations", query=("", "?q=refund&kind=scripted", "?tag=smoke&page=2")),
+    "studio:eval-case-create": Recipe(
+        area="evaluations",
+        query=("", "?kind=simulated"),
+        writes=(
+            form(key="new-case", name="New case", kind="scripted", **{"turns.0.message": "Hello"}),
+            form(op="add:turns", key="new-case", **{"turns.0.message": "Hello"}),
+        ),
+    ),
+    "studio:eval-case-from-session": Recipe(area="evaluations", writes=(form(key="from-session", name="Saved"),)),
+    "studio:eval-case-detail": Recipe(area="evaluations"),
+    "studio:eval-case-update": Recipe(
+        area="evaluations",
+        writes=(form(key="changed-case", name="Changed", kind="scripted", revision=1, **{"turns.0.message": "Hi"}),),
+    ),
+    "studio:eval-case-delete": Recipe(area="evaluations", writes=(FORM,)),
+    "studio:eval-suite-export": Recipe(area="evaluations", query=("?format=yaml", "?format=json")),
+    "studio:eval-suite-import": Recipe(
+        area="evaluations", writes=(form(text="format: decorum-test-suite\nversion: 1\ncases: []\n"),)
+    ),
+    # evaluation runs (the evaluations area too)
+    "studio:eval-run-list": Recipe(area="evaluations", query=("", "?page=2")),
+    "studio:eval-run-create": Recipe(
+        get=NONE,
+        area="evaluations",
+        writes=(form(version="draft", tags="smoke", repeats=1, concurrency=1, min_pass_rate=90),),
+    ),
+    "studio:eval-publish-check-create": Recipe(get=NONE, area="evaluations", writes=(FORM,)),
+    "studio:eval-run-detail": Recipe(area="evaluations", query=("", "?page=2")),
+    "studio:eval-run-progress": Recipe(area="evaluations"),
+    "studio:eval-run-cancel": Recipe(get=NONE, area="evaluations", writes=(FORM,)),
+    "studio:eval-run-compare": Recipe(area="evaluations", query=("", "?baseline={baseline_run_id}")),
+    "studio:eval-publish-check": Recipe(area="evaluations"),
+    "studio:eval-result-detail": Recipe(area="evaluations"),
     # the admin area
     "studio:admin-home": Recipe(area="admin"),
     "studio:admin-user-list": Recipe(area="admin", query=("", "?q=subject")),
@@ -296,6 +338,9 @@ AGENT_OBJECT_IDS = (
     "number",
     "run_id",
     "entry_id",
+    "case_id",
+    "eval_run_id",
+    "result_id",
 )
 
 
@@ -410,9 +455,21 @@ def _agent_objects(agent: Agent, text: Callable[[str], str], editor: Any, *, ver
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint, event_type="handoff.taken", payload={"x": 1}, status="failed", last_error=text("Boom")
     )
+    case = case_create(
+        agent=agent,
+        data={
+            "key": "refund-late",
+            "name": text("Refund of a late flight"),
+            "description": text("Why it matters"),
+            "tags": ["smoke"],
+            "turns": [{"message": text("My flight was late"), "assertions": [{"type": "no_handoff"}]}],
+        },
+        actor=actor,
+    )
     agent = agent_update(agent, data={"description": text("You help travellers")}, actor=actor)
     entry = AuditEntry.objects.filter(agent=agent).order_by("-pk").first()
     assert entry is not None
+    runs = _evaluation_runs(agent, case, version, text, editor)
     return {
         "agent_id": agent.pk,
         "guideline_id": guideline.pk,
@@ -434,7 +491,75 @@ def _agent_objects(agent: Agent, text: Callable[[str], str], editor: Any, *, ver
         "endpoint_id": endpoint.pk,
         "delivery_id": delivery.pk,
         "entry_id": entry.pk,
+        "case_id": case.pk,
+        **runs,
     }
+
+
+def _evaluation_runs(agent: Agent, case: Any, version: Any, text: Callable[[str], str], editor: Any) -> dict[str, Any]:
+    """A finished check before publishing: the published version's run (passed) as the baseline of the draft's
+    (failed: the model's text and the cause quote `text`), each with one attempt; written directly, no turn runs."""
+    inventory = document_inventory(agent_export_document(agent))
+    now = timezone.now()
+
+    def finished_run(*, on: Any, passed: bool, baseline: Any = None) -> tuple[EvalRun, EvalResult]:
+        run = EvalRun.objects.create(
+            agent=agent,
+            version=on,
+            draft_revision=None if on else agent.draft_revision,
+            purpose=RunPurpose.PUBLISH_CHECK,
+            baseline=baseline,
+            progress_total=1,
+            progress_done=1,
+            inventory=inventory,
+            created_by=editor,
+            started_at=now,
+            finished_at=now,
+        )
+        turn = turn_observation(
+            index=0,
+            customer_text=text("My flight was late"),
+            customer_offset=1,
+            turn_id=None,
+            status="done",
+            trace={"resolution": {"active": ["lost-bag"] if passed else []}},
+            events=[{"kind": "message", "source": "agent", "data": {"text": text("Sorry about that")}, "offset": 2}],
+        )
+        cause = "guideline lost-bag matched" if passed else text("guideline lost-bag not matched: rationale")
+        result = EvalResult.objects.create(
+            run=run,
+            case=case,
+            case_key=case.key,
+            definition=case.definition,
+            status="passed" if passed else "failed",
+            turns=[turn],
+            assertions=[
+                {
+                    "type": "guideline_matched",
+                    "label": "guideline matched: lost-bag",
+                    "note": text("Why"),
+                    "scope": 0,
+                    "passed": passed,
+                    "cause": cause,
+                    "turn": 0,
+                    "rationale": None,
+                }
+            ],
+            metrics={"simulated": False, "turns": 1},
+            started_at=now,
+            finished_at=now,
+        )
+        attempts = [result_attempt(result)]
+        summary = run_summary(attempts, k=1, prices={}, min_pass_rate=1.0)
+        EvalRun.objects.filter(pk=run.pk).update(
+            status="passed" if passed else "failed", summary=summary, coverage=run_coverage(inventory, attempts)
+        )
+        run.refresh_from_db()
+        return run, result
+
+    baseline, _ = finished_run(on=version, passed=True)
+    run, result = finished_run(on=None, passed=False, baseline=baseline)
+    return {"eval_run_id": run.pk, "result_id": result.pk, "baseline_run_id": baseline.pk}
 
 
 def build_world(text: Callable[[str], str] = lambda plain: plain) -> World:

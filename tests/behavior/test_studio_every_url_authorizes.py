@@ -203,6 +203,30 @@ def test_a_tester_tries_an_agent_in_the_sandbox_but_an_operator_may_not(
     assert response.status_code == 302 and response["Location"].startswith("/sandbox/")
 
 
+@pytest.mark.parametrize(("name", "index"), cases(only=lambda recipe: recipe.area == "evaluations"))
+def test_testers_open_the_evaluation_pages_but_operators_may_not(world: World, name: str, index: int | None) -> None:
+    """Test cases and runs replay conversations like the sandbox: testers (and editors) read and change them,
+    operators are refused and change nothing."""
+    recipe = RECIPES[name]
+    url = url_of(name, PATTERNS[name], world.ids)
+    before = database_fingerprint()
+    if index is None:
+        for query in recipe.query:
+            for headers in ({}, HX):
+                full = url + query.format(**world.ids)
+                expected = 405 if recipe.get == NONE else 200
+                assert client_as(world, "tester").get(full, **headers).status_code == expected, (query, headers)
+                refused = client_as(world, "operator").get(full, **headers)
+                assert refused.status_code == (405 if recipe.get == NONE else 403), (query, headers)
+        assert database_fingerprint() == before
+        return
+    write = recipe.writes[index]
+    assert send(client_as(world, "operator"), url, write, world.ids).status_code == 403
+    assert database_fingerprint() == before
+    response = send(client_as(world, "tester"), url, write, world.ids)
+    assert response.status_code not in (401, 403, 404, 405) and response.status_code < 500, response.status_code
+
+
 # ---------------------------------------------------------------------------------------------- other agents
 
 
