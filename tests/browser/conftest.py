@@ -101,9 +101,14 @@ class LiveApp:
 @pytest.fixture(scope="module")
 def live_app(request: pytest.FixtureRequest) -> Iterator[LiveApp]:
     """The server for one test module. A module may choose the fake model's answers with FAKE_LLM_RESPONDER (a
-    "module:function" for the fake OpenAI server; tests/browser/responder.py by default)."""
+    "module:function" for the fake OpenAI server; tests/browser/responder.py by default) and its pace with
+    FAKE_LLM_LATENCY (the server's latency options)."""
     _require_browser()
     responder = getattr(request.module, "FAKE_LLM_RESPONDER", "tests.browser.responder:answer")
+    # Slow enough per token that the reply visibly streams; fast enough that a turn takes a few seconds.
+    latency = getattr(
+        request.module, "FAKE_LLM_LATENCY", ("--latency-ms", "100", "--ms-per-10-completion-tokens", "60")
+    )
     data_dir = Path(tempfile.mkdtemp(prefix="decorum-browser-"))
     llm_port, web_port = _free_port(), _free_port()
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
@@ -129,12 +134,11 @@ def live_app(request: pytest.FixtureRequest) -> Iterator[LiveApp]:
             )
         llm_log = (data_dir / "fake-llm.log").open("w")
         logs.append(llm_log)
-        # Slow enough per token that the reply visibly streams; fast enough that a turn takes a few seconds.
         llm = subprocess.Popen(
             [
                 sys.executable, "-m", "tests.support.fake_openai_server",
                 "--host", "127.0.0.1", "--port", str(llm_port),
-                "--latency-ms", "100", "--ms-per-10-completion-tokens", "60",
+                *latency,
                 "--responder", responder,
             ],
             cwd=REPO, env=env, stdout=llm_log, stderr=subprocess.STDOUT,
