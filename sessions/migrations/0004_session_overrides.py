@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0003_evaluations'),
+        ("conversations", "0003_evaluations"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='session',
-            name='overrides',
+            model_name="session",
+            name="overrides",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]
