@@ -481,7 +481,14 @@ def assertion_check(assertion: Any, context: Context) -> Check:
     """Check one parsed assertion (behavior/evaluations/format.py) in `context`."""
     if not context.turns and assertion.type != "turns_to_goal":
         return Check(False, "no turn ran, so nothing could be checked")
-    return CHECKS[assertion.type](assertion, context)
+    check = CHECKS[assertion.type](assertion, context)
+    failed = next((turn for turn in context.turns if turn.get("status") == "failed"), None)
+    if check.passed or failed is None:
+        return check
+    # What the trace says is moot when the turn never finished: say that first (e.g. no model configured)
+    error = excerpt(str(failed.get("turn_error") or "; ".join(failed.get("errors") or []) or "see its trace"), 300)
+    where = _where(context, failed)
+    return Check(False, f"the agent's turn{where} failed ({error}), so: {check.cause}", failed.get("index"))
 
 
 def assertion_label(assertion: Any) -> str:

@@ -198,9 +198,10 @@ class Attempt:
         event = customer_message_post(self.session, text=message, enqueue=False)
         turn = Turn.objects.filter(trigger_event=event).first()
         status = "no_turn"  # a human owns the conversation (after a handoff): the agent stays silent
+        turn_error = ""
         if turn is not None:
             turn_execute(turn.pk, worker=f"eval:{_worker()}", tools_wrap=self._tools_wrap)
-            status = Turn.objects.values_list("status", flat=True).get(pk=turn.pk)
+            status, turn_error = Turn.objects.values_list("status", "error").get(pk=turn.pk)
         trace = Trace.objects.filter(turn_id=turn.pk).values_list("data", flat=True).first() if turn else None
         events = [
             {"kind": row.kind, "source": row.source, "data": row.data, "offset": row.offset}
@@ -217,6 +218,8 @@ class Attempt:
             trace=trace,
             events=events,
         )
+        if turn_error:
+            observation["turn_error"] = turn_error[:500]
         if self.mocks is not None:
             mocked = {(tool, repr(sorted(arguments.items()))) for tool, arguments in self.mocks.mocked}
             for call in observation["tools"]:

@@ -376,3 +376,12 @@ def test_token_and_latency_budgets_name_the_heaviest_turn() -> None:
 )
 def test_each_assertion_reads_as_a_short_label(assertion: dict[str, Any], label: str) -> None:
     assert assertion_label(assertion_parse(assertion)) == label
+
+
+def test_a_failed_turn_is_named_first_in_the_cause() -> None:
+    turn = {**observed(), "status": "failed", "turn_error": "No language model is configured: set OPENAI_BASE_URL"}
+    result = check({"type": "guideline_matched", "guideline": "refund-policy"}, turn)
+    assert not result.passed
+    assert result.cause.startswith(
+        "the agent's turn failed (No language model is configured: set OPENAI_BASE_URL), so: guideline refund-policy"
+    )
