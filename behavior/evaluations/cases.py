@@ -30,7 +30,8 @@ CASES_PER_AGENT_MAX = 2000
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
-def _user(actor: Any) -> Any:
+def actor_user(actor: Any) -> Any:
+    """The user behind an Actor (or a user given directly), None for the system or an anonymous caller."""
     user = getattr(actor, "user", actor)
     return user if getattr(user, "pk", None) else None
 
@@ -58,7 +59,7 @@ def case_create(*, agent: Agent, data: Mapping[str, Any], actor: Any, source_ses
         raise invalid("key", f"an agent holds at most {CASES_PER_AGENT_MAX} test cases")
     with conflict_on_integrity_error(f"A test case with key {definition.key!r} already exists."):
         return EvalCase.objects.create(
-            agent=agent, created_by=_user(actor), source_session=source_session, **_fields(definition)
+            agent=agent, created_by=actor_user(actor), source_session=source_session, **_fields(definition)
         )
 
 
@@ -238,7 +239,7 @@ def suite_import(agent: Agent, data: Any, *, actor: Any, replace: bool = False) 
         fields = _fields(definition)
         row = existing.get(definition.key)
         if row is None:
-            EvalCase.objects.create(agent=agent, created_by=_user(actor), **fields)
+            EvalCase.objects.create(agent=agent, created_by=actor_user(actor), **fields)
             created += 1
         elif row.definition != fields["definition"]:
             EvalCase.objects.filter(pk=row.pk).update(revision=F("revision") + 1, **fields)

@@ -6,9 +6,6 @@ mocks, each turn observed from its trace, then every assertion checked and expla
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -29,7 +26,7 @@ from sessions.models import Event, EventKind, Session, SessionSource, Trace, Tur
 from sessions.services.core import session_create
 from sessions.services.customers import customer_create
 from sessions.services.messages import customer_message_post
-from sessions.services.turns import thread_loop_run, turn_execute
+from sessions.services.turns import thread_loop_run, turn_execute, worker_name
 
 logger = logging.getLogger(__name__)
 ERROR_MAX_CHARS = 2000
@@ -39,14 +36,10 @@ class AttemptCancelled(Exception):
     """The run was cancelled between two turns."""
 
 
-def _worker() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"[:200]
-
-
 def result_claim(result_id: int) -> EvalResult | None:
     """pending/queued -> running; None when someone else has it or it has finished."""
     claimed = EvalResult.objects.filter(pk=result_id, status__in=(ResultStatus.PENDING, ResultStatus.QUEUED)).update(
-        status=ResultStatus.RUNNING, started_at=timezone.now(), claimed_by=_worker()
+        status=ResultStatus.RUNNING, started_at=timezone.now(), claimed_by=worker_name()
     )
     if not claimed:
         return None
@@ -95,7 +88,7 @@ class Attempt:
         self.simulation: dict[str, Any] | None = None
         self.evaluator_calls = 0
         self.evaluator_tokens: dict[str, list[int]] = {}
-        self.mocks: MockingToolRunner | None = None
+        self.mocked: list[tuple[str, dict[str, Any]]] = []  # the calls a mock answered, over all turns
         self.started = time.perf_counter()
         self._llm: LLM | None = None
         self._model = ""
@@ -200,7 +193,7 @@ class Attempt:
         status = "no_turn"  # a human owns the conversation (after a handoff): the agent stays silent
         turn_error = ""
         if turn is not None:
-            turn_execute(turn.pk, worker=f"eval:{_worker()}", tools_wrap=self._tools_wrap)
+            turn_execute(turn.pk, worker=f"eval:{worker_name()}", tools_wrap=self._tools_wrap)
             status, turn_error = Turn.objects.values_list("status", "error").get(pk=turn.pk)
         trace = Trace.objects.filter(turn_id=turn.pk).values_list("data", flat=True).first() if turn else None
         events = [
@@ -220,8 +213,8 @@ class Attempt:
         )
         if turn_error:
             observation["turn_error"] = turn_error[:500]
-        if self.mocks is not None:
-            mocked = {(tool, repr(sorted(arguments.items()))) for tool, arguments in self.mocks.mocked}
+        if self.mocked:
+            mocked = {(tool, repr(sorted(arguments.items()))) for tool, arguments in self.mocked}
             for call in observation["tools"]:
                 key = (call["tool"], repr(sorted((call.get("arguments") or {}).items())))
                 call["mocked"] = key in mocked
@@ -231,9 +224,7 @@ class Attempt:
     def _tools_wrap(self, inner: ToolRunner) -> ToolRunner:
         if not self.case.mocks:
             return inner
-        self.mocks = MockingToolRunner(inner, self.case.mocks) if self.mocks is None else self.mocks
-        self.mocks._inner = inner  # the agent's runner of this turn's snapshot
-        return self.mocks
+        return MockingToolRunner(inner, self.case.mocks, record=self.mocked)
 
     # ------------------------------------------------------------ assertions
 

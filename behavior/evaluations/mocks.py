@@ -23,12 +23,15 @@ def mock_matches(mock: ToolMock, tool: str, arguments: Any) -> bool:
 
 
 class MockingToolRunner:
-    """Answers from the first matching mock; records which calls it answered (`mocked`)."""
+    """Answers from the first matching mock; records which calls it answered (`mocked`, or the given `record`
+    list, so the runners of an attempt's turns share one)."""
 
-    def __init__(self, inner: ToolRunner, mocks: Sequence[ToolMock]) -> None:
+    def __init__(
+        self, inner: ToolRunner, mocks: Sequence[ToolMock], *, record: list[tuple[str, dict[str, Any]]] | None = None
+    ) -> None:
         self._inner = inner
         self._mocks = tuple(mocks)
-        self.mocked: list[tuple[str, dict[str, Any]]] = []
+        self.mocked: list[tuple[str, dict[str, Any]]] = record if record is not None else []
 
     async def run(self, call: ToolCallRequest) -> ToolOutcome:
         arguments = dict(call.arguments)

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agents.models import Agent
-from behavior.evaluations.cases import case_definition
+from behavior.evaluations.cases import actor_user, case_definition
 from behavior.evaluations.format import case_data
 from behavior.evaluations.metrics import run_coverage, run_summary
 from behavior.evaluations.models import (
@@ -44,11 +44,6 @@ DEFAULT_MIN_PASS_RATE = 1.0
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
-
-
-def _user(actor: Any) -> Any:
-    user = getattr(actor, "user", actor)
-    return user if getattr(user, "pk", None) else None
 
 
 def cases_selected(agent: Agent, *, keys: Sequence[str] = (), tags: Sequence[str] = ()) -> list[EvalCase]:
@@ -118,7 +113,7 @@ def run_create(
             baseline=baseline,
             progress_total=len(cases) * int(repeats),
             inventory=document_inventory(document),
-            created_by=_user(actor),
+            created_by=actor_user(actor),
         )
         EvalResult.objects.bulk_create(
             [
