@@ -74,6 +74,9 @@ def trace_context(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
     applies = [verdict_row(v) for v in verdicts if v.get("applies")]
     applies.sort(key=lambda row: -(_number(row.get("score")) or 0.0))
     matched_keys = {row["key"] for row in applies}
+    outcomes = _outcomes(
+        verdicts, decisions, active, _mapping(data.get("analysis")), guideline=guideline, held_sorted=applies
+    )
     wall_ms = _number(timings.get("wall_ms")) or 0.0
     llm_calls = [_mapping(call) for call in _list(data.get("llm_calls"))]
     prompt_tokens = int(_number(tokens.get("prompt")) or 0)
@@ -97,6 +100,7 @@ def trace_context(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
             if d.get("action") == "added"
         ],
         "decision_count": len(decisions),
+        **outcomes,
         "active_unmatched": [guideline(key) for key in active if key not in matched_keys],
         "clarification": resolution.get("clarification"),
         "journeys_before": _mapping(journeys.get("before")),
@@ -109,7 +113,9 @@ def trace_context(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "insights": [item for item in _list(tools.get("insights")) if isinstance(item, str)],
         "composition": composition,
-        "canned_candidates": _list(composition.get("canned_candidates")),
+        # Each candidate with the reason it was offered (linked, all, similar), when the engine traced them.
+        "canned_candidates": _list(_mapping(composition.get("canned_retrieval")).get("candidates"))
+        or _list(composition.get("canned_candidates")),
         "canned_chosen": composition.get("canned_chosen"),
         "draft": composition.get("draft"),
         "llm_calls": [
@@ -131,6 +137,61 @@ def trace_context(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
         "variables": [_mapping(item) for item in _list(_mapping(data.get("context")).get("variables"))],
         "analysis": _mapping(data.get("analysis")),
         "errors": [_mapping(item) for item in _list(data.get("errors"))],
+    }
+
+
+def _outcomes(
+    verdicts: list[dict[str, Any]],
+    decisions: list[dict[str, Any]],
+    active: list[str],
+    analysis: Mapping[str, Any],
+    *,
+    guideline: Any,
+    held_sorted: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Each guideline's three outcomes, kept apart: did its condition hold (matching), was it active after the
+    relationships (resolution), did the reply carry it out (the after-reply analysis). `active_rows` are the
+    guidelines the reply had to follow, `dropped_rows` the ones whose condition held but resolution removed."""
+    verdict_by_key = {v.get("key"): v for v in verdicts if isinstance(v.get("key"), str)}
+    added = {d.get("guideline"): d for d in decisions if d.get("action") == "added"}
+    dropped = {d.get("guideline"): d for d in decisions if d.get("action") == "dropped"}
+    applied = {k for k in _list(analysis.get("applied")) if isinstance(k, str)}
+    not_applied = {k for k in _list(analysis.get("not_applied")) if isinstance(k, str)}
+
+    def reply_outcome(key: str) -> str:
+        if key in applied:
+            return "applied"
+        if key in not_applied:
+            return "not applied"
+        return "not tracked" if analysis.get("method") else ""
+
+    def row(key: str) -> dict[str, Any]:
+        verdict = verdict_by_key.get(key, {})
+        held = bool(verdict.get("applies"))
+        return {
+            **verdict,
+            "key": key,
+            "guideline": guideline(key),
+            "condition": "held" if held else ("did not hold" if verdict else "not judged"),
+            "resolution": "active" if key in active else ("dropped" if key in dropped else "not active"),
+            "added_by": added.get(key),
+            "dropped_by": dropped.get(key),
+            "reply": reply_outcome(key) if key in active else "",
+        }
+
+    order = [r["key"] for r in held_sorted] + [k for k in active if k not in {r["key"] for r in held_sorted}]
+    active_rows = [row(k) for k in order if k in active]
+    dropped_rows = [row(r["key"]) for r in held_sorted if r["key"] not in active]
+    return {
+        "active_rows": active_rows,
+        "dropped_rows": dropped_rows,
+        "funnel": {
+            "held": len(held_sorted),
+            "active": len(active_rows),
+            "applied": sum(1 for r in active_rows if r["reply"] == "applied"),
+            "tracked": bool(analysis.get("method")) and analysis.get("method") != "skipped",
+            "method": analysis.get("method") or "",
+        },
     }
 
 

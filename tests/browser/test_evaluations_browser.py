@@ -85,7 +85,7 @@ def test_an_editor_turns_a_conversation_into_a_test_and_checks_the_draft_before_
     )
     case.locator("a.trace-link").first.click()
     page.wait_for_load_state()
-    page.click("summary >> text=Considered but not matched")
+    page.click("summary >> text=Considered, condition did not hold")
     shot(page, artifacts, "4-trace")
     assert "cancelled-flight-options" in page.locator("body").inner_text()
     assert page.get_by_text("The customer asks for a refund").first.is_visible()  # refund-policy, judged false

@@ -101,7 +101,10 @@ def test_a_tester_chats_with_the_demo_agent_and_sees_why_it_replied(
     assert "The customer asks how much baggage they may bring" in matched.locator(".rationale").inner_text()
     assert re.fullmatch(r"0\.\d\d", matched.locator(".score").inner_text())
     assert re.search(r"/studio/agents/\d+/guidelines/\d+/$", matched.locator("a.guideline-key").get_attribute("href"))
+    outcomes = matched.locator(".outcomes").inner_text()
+    assert "Condition held" in outcomes and "Active" in outcomes  # matched and resolved, labelled apart
     panel = page.locator("#panel")
+    assert "active after relationships" in panel.locator(".funnel").inner_text()
     assert "matching" in panel.locator("table").first.inner_text()  # the LLM calls
     assert int(panel.locator(".token-total").inner_text().split()[0]) > 0
     assert panel.locator(".stages li").count() >= 3

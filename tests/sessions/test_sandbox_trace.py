@@ -163,10 +163,59 @@ def test_the_panel_shows_matched_guidelines_with_rationale_score_and_editor_link
     assert reverse("studio:guideline-detail", kwargs={"agent_id": agent.pk, "guideline_id": guideline.pk}) in html
     assert "The customer&#x27;s bag did not arrive" in html  # the guideline's text, escaped
     assert "Open a claim" in html
-    # refund-policy matched but was dropped by resolution, and says why
-    assert "overridden by lost-bag" in html
-    assert "not active after resolution" in html
-    assert "Not the first message" in html  # considered but not matched
+    assert "Not the first message" in html  # considered, its condition did not hold
+
+
+def _section(html: str, heading: str) -> str:
+    """The part of the panel from a sub-heading to the next sub-heading or section."""
+    start = html.index(heading)
+    ends = [i for i in (html.find("<h4>", start + 1), html.find("<section", start + 1)) if i != -1]
+    return html[start : min(ends)]
+
+
+def test_a_guideline_whose_condition_held_but_resolution_dropped_is_not_listed_as_active(
+    client: Client, tester_user: Any, traced: tuple[Session, Turn]
+) -> None:
+    client.force_login(tester_user)
+    html = _panel(client, *traced)
+    active = _section(html, "Active after resolution")
+    dropped = _section(html, "Condition held, dropped by resolution")
+    assert 'data-key="lost-bag"' in active and 'data-key="refund-policy"' not in active
+    assert 'data-key="refund-policy"' in dropped
+    assert "Condition held" in dropped and "Dropped: overridden by lost-bag" in dropped
+    assert "Matched guidelines" not in html and "not active after resolution" not in html
+
+
+def test_the_panel_shows_matched_resolved_and_applied_as_distinct_labelled_outcomes(
+    client: Client, tester_user: Any, agent: Agent
+) -> None:
+    session = make_session(agent, created_by=tester_user)
+    question = event_append(session, kind="message", source="customer", data={"text": "My suitcase is lost"})
+    turn = Turn.objects.create(session=session, trigger_event=question, status="done")
+    data = _trace()
+    data["resolution"]["active"] = ["lost-bag", "file-claim"]
+    data["resolution"]["decisions"].append(
+        {
+            "guideline": "file-claim",
+            "action": "added",
+            "reason": "entailed by lost-bag",
+            "kind": "entails",
+            "by": "lost-bag",
+        }
+    )
+    data["analysis"] = {"method": "llm", "applied": ["lost-bag"], "not_applied": ["file-claim"]}
+    Trace.objects.create(turn=turn, data=data)
+    client.force_login(tester_user)
+    html = _panel(client, session, turn)
+    assert "<strong>2</strong> conditions held" in html
+    assert "<strong>2</strong> active after relationships" in html
+    assert "<strong>1</strong> applied in the reply" in html
+    active = _section(html, "Active after resolution")
+    lost_bag = active[active.index('data-key="lost-bag"') : active.index('data-key="file-claim"')]
+    file_claim = active[active.index('data-key="file-claim"') :]
+    assert "Condition held" in lost_bag and "Active" in lost_bag and "Applied in the reply" in lost_bag
+    assert "Condition not judged" in file_claim and "Added: entailed by lost-bag" in file_claim
+    assert "Not applied in the reply" in file_claim
 
 
 def test_the_panel_shows_journeys_glossary_tools_canned_llm_calls_timings_and_token_total(
@@ -234,7 +283,7 @@ def test_a_running_turn_and_a_partial_trace_render_without_errors(
     )
     html = _panel(client, session, failed)
     assert "LLMError: down" in html
-    assert "No guideline matched this turn." in html
+    assert "No guideline was active this turn." in html
 
 
 def test_without_htmx_the_trace_is_a_full_page_linking_back_to_the_session(
