@@ -71,12 +71,13 @@ def trace_context(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
     def verdict_row(verdict: Mapping[str, Any]) -> dict[str, Any]:
         return {**verdict, "guideline": guideline(verdict.get("key")), "active": verdict.get("key") in active}
 
-    applies = [verdict_row(v) for v in verdicts if v.get("applies")]
-    applies.sort(key=lambda row: -(_number(row.get("score")) or 0.0))
-    matched_keys = {row["key"] for row in applies}
-    outcomes = _outcomes(
-        verdicts, decisions, active, _mapping(data.get("analysis")), guideline=guideline, held_sorted=applies
+    verdict_by_key = {v["key"]: v for v in verdicts if isinstance(v.get("key"), str)}
+
+    held = sorted(
+        (v["key"] for v in verdicts if v.get("applies") and isinstance(v.get("key"), str)),
+        key=lambda key: -(_number(verdict_by_key[key].get("score")) or 0.0),
     )
+    outcomes = _outcomes(verdict_by_key, decisions, active, _mapping(data.get("analysis")), held, guideline=guideline)
     wall_ms = _number(timings.get("wall_ms")) or 0.0
     llm_calls = [_mapping(call) for call in _list(data.get("llm_calls"))]
     prompt_tokens = int(_number(tokens.get("prompt")) or 0)
@@ -87,7 +88,6 @@ def trace_context(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
         "timings": timings,
         "wall_ms": wall_ms,
         "stages": _stage_bars(_list(timings.get("stages")), wall_ms),
-        "matched": applies,
         "not_matched": [verdict_row(v) for v in verdicts if not v.get("applies")],
         "dropped": [
             {**d, "guideline": guideline(d.get("guideline")), "by_guideline": guideline(d.get("by"))}
@@ -101,7 +101,6 @@ def trace_context(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "decision_count": len(decisions),
         **outcomes,
-        "active_unmatched": [guideline(key) for key in active if key not in matched_keys],
         "clarification": resolution.get("clarification"),
         "journeys_before": _mapping(journeys.get("before")),
         "journeys_after": _mapping(journeys.get("after")),
@@ -141,18 +140,17 @@ def trace_context(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _outcomes(
-    verdicts: list[dict[str, Any]],
+    verdict_by_key: Mapping[str, Mapping[str, Any]],
     decisions: list[dict[str, Any]],
     active: list[str],
     analysis: Mapping[str, Any],
+    held: list[str],
     *,
     guideline: Any,
-    held_sorted: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Each guideline's three outcomes, kept apart: did its condition hold (matching), was it active after the
     relationships (resolution), did the reply carry it out (the after-reply analysis). `active_rows` are the
     guidelines the reply had to follow, `dropped_rows` the ones whose condition held but resolution removed."""
-    verdict_by_key = {v.get("key"): v for v in verdicts if isinstance(v.get("key"), str)}
     added = {d.get("guideline"): d for d in decisions if d.get("action") == "added"}
     dropped = {d.get("guideline"): d for d in decisions if d.get("action") == "dropped"}
     applied = {k for k in _list(analysis.get("applied")) if isinstance(k, str)}
@@ -179,14 +177,15 @@ def _outcomes(
             "reply": reply_outcome(key) if key in active else "",
         }
 
-    order = [r["key"] for r in held_sorted] + [k for k in active if k not in {r["key"] for r in held_sorted}]
-    active_rows = [row(k) for k in order if k in active]
-    dropped_rows = [row(r["key"]) for r in held_sorted if r["key"] not in active]
+    active_set = set(active)
+    held_set = set(held)
+    active_rows = [row(k) for k in held if k in active_set] + [row(k) for k in active if k not in held_set]
+    dropped_rows = [row(k) for k in held if k not in active_set]
     return {
         "active_rows": active_rows,
         "dropped_rows": dropped_rows,
         "funnel": {
-            "held": len(held_sorted),
+            "held": len(held),
             "active": len(active_rows),
             "applied": sum(1 for r in active_rows if r["reply"] == "applied"),
             "tracked": bool(analysis.get("method")) and analysis.get("method") != "skipped",
